@@ -1,0 +1,83 @@
+// Lint rules for the whole monorepo. Type-aware rules catch floating promises; the
+// import rules keep layers honest (see docs/ARCHITECTURE.md).
+import tseslint from 'typescript-eslint';
+import importX from 'eslint-plugin-import-x';
+import globals from 'globals';
+
+export default tseslint.config(
+  { ignores: ['**/node_modules/**', 'data/**', '**/data/**', 'bench/results/**', '.tmp/**'] },
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts', '**/*.tsx'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+      globals: { ...globals.node },
+    },
+    plugins: { 'import-x': importX },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
+      'import-x/no-cycle': 'error',
+      'no-console': 'error',
+    },
+  },
+  {
+    // The pure core: no adapters, no environment, no wall clock.
+    files: ['packages/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            'hono',
+            'hono/*',
+            'better-sqlite3',
+            'pg',
+            '@electric-sql/*',
+            'nodemailer',
+            'node:*',
+            'pino',
+            '@clinic/*',
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', 'process'],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'Inject a Clock.' },
+      ],
+    },
+  },
+  {
+    // Configuration is parsed once, in the CLI; nothing else reads the environment.
+    files: ['packages/**/*.ts', 'sync/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        { object: 'process', property: 'env', message: 'Parse config in apps/cli/src/config.ts.' },
+      ],
+    },
+  },
+  {
+    // Tests, benchmarks and the CLI talk to a terminal.
+    files: [
+      'tests/**/*.ts',
+      'bench/**/*.ts',
+      'apps/cli/**/*.ts',
+      'scripts/**/*.ts',
+      '**/*.test.ts',
+    ],
+    rules: { 'no-console': 'off' },
+  },
+  {
+    files: ['**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: { ...globals.node } },
+  },
+);

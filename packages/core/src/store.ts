@@ -1,0 +1,178 @@
+/**
+ * The storage port: what the application layer needs from a database. The
+ * SQLite adapter (edge) and the PostgreSQL adapter (central: PGlite or a server)
+ * implement it, and one conformance suite (tests/conformance) runs against both.
+ *
+ * Conventions every adapter keeps:
+ * - Times are UTC epoch milliseconds (numbers) on this interface; booleans are booleans.
+ * - Reads outside `write()` see only committed data.
+ * - `write(fn)` runs `fn` in ONE transaction: all its writes commit together or none do.
+ *   Concurrent `write()` calls that touch the same lock keys are serialized (SQLite: one
+ *   writer at a time with BEGIN IMMEDIATE; PostgreSQL: `lock()` takes transaction-scoped
+ *   advisory locks). If `fn` throws, everything is rolled back and the error is rethrown
+ *   unchanged.
+ * - Unique violations on `users.username` and `patients.patient_id` are thrown as a
+ *   DomainError with code `resource.duplicate` and details `{field: [message]}`.
+ * - Deleted appointments (`deleted_at` set) are invisible to every read except
+ *   `getAppointment(id, {includeDeleted: true})`.
+ */
+import type {
+  Appointment,
+  AppointmentStatus,
+  AppointmentView,
+  Facility,
+  Notification,
+  Patient,
+  Role,
+  User,
+} from '@clinic/domain';
+
+export type AppointmentOrdering = 'start_time' | '-start_time' | 'created_at' | '-created_at';
+
+/** A page request: rows `offset .. offset+limit-1` plus the total count. */
+export interface PageRequest {
+  limit: number;
+  offset: number;
+}
+
+export interface Page<T> {
+  count: number;
+  rows: T[];
+}
+
+export interface AppointmentQuery extends PageRequest {
+  provider?: string;
+  patient?: string;
+  facility?: string;
+  status?: AppointmentStatus;
+  appointment_type?: string;
+  /**
+   * Case-insensitive substring match against the patient's MRN (`patient_id`), first
+   * name, last name, "first last"; and the provider's first name, last name, "first last".
+   * `%` and `_` in the text are matched literally.
+   */
+  search?: string;
+  /** Only appointments with start_time strictly greater than this (for `upcoming`). */
+  startsAfter?: number;
+  /** Default `start_time`. Ties are broken by id ascending, so pages are stable. */
+  ordering: AppointmentOrdering;
+}
+
+export interface PatientQuery extends PageRequest {
+  /** Case-insensitive substring of patient_id, first_name, last_name or "first last". */
+  search?: string;
+  registered_facility?: string;
+}
+
+export interface UserQuery extends PageRequest {
+  role?: Role;
+  /** Users linked to this facility. */
+  facility?: string;
+  /** Case-insensitive substring of username, first_name, last_name or "first last". */
+  search?: string;
+}
+
+/** The window and resources of a candidate booking, for the overlap query. */
+export interface OverlapQuery {
+  start_time: number;
+  end_time: number;
+  provider: string;
+  patient: string;
+  facility: string;
+  /** Exclude this appointment (the one being changed). */
+  excludeId?: string;
+  /**
+   * The longest appointment that can exist. Adapters MUST bound the scan with
+   * `start_time >= query.start_time - maxDurationMs` (and `start_time < query.end_time`)
+   * so it is an index range scan, never a table scan.
+   */
+  maxDurationMs: number;
+}
+
+/**
+ * An active appointment returned by the overlap query: enough to decide and to report
+ * (check-conflicts shows the patient's names).
+ */
+export interface OverlapRow {
+  id: string;
+  provider: string;
+  patient: string;
+  facility: string;
+  status: AppointmentStatus;
+  start_time: number;
+  end_time: number;
+  patient_first_name: string;
+  patient_last_name: string;
+}
+
+/** Reads that both the transaction and the store offer. */
+export interface StoreReads {
+  getFacility(id: string): Promise<Facility | undefined>;
+  listFacilities(page: PageRequest): Promise<Page<Facility>>;
+
+  getUser(id: string): Promise<User | undefined>;
+  getUserByUsername(username: string): Promise<User | undefined>;
+  listUsers(query: UserQuery): Promise<Page<User>>;
+
+  getPatient(id: string): Promise<Patient | undefined>;
+  listPatients(query: PatientQuery): Promise<Page<Patient>>;
+
+  getAppointment(
+    id: string,
+    options?: { includeDeleted?: boolean },
+  ): Promise<AppointmentView | undefined>;
+  listAppointments(query: AppointmentQuery): Promise<Page<AppointmentView>>;
+
+  /**
+   * Active (scheduled or no_show), not deleted appointments that share the provider, the
+   * patient OR the facility of the query and overlap [start_time, end_time) (half-open;
+   * back-to-back is not an overlap). May over-fetch; must never miss one. Order: start_time.
+   */
+  findActiveOverlapping(query: OverlapQuery): Promise<OverlapRow[]>;
+
+  /** Delivered notifications (status `sent`) of one appointment, oldest first. */
+  listSentNotifications(appointmentId: string): Promise<Notification[]>;
+}
+
+/** Everything a write transaction may do. */
+export interface WriteTx extends StoreReads {
+  /**
+   * Serialize with every other transaction that locks any of the same keys, until this
+   * transaction ends. Keys are opaque strings (e.g. "provider:<uuid>"). Adapters sort
+   * them, so callers cannot deadlock each other. SQLite may treat this as a no-op
+   * because its transactions are already serialized.
+   */
+  lock(keys: readonly string[]): Promise<void>;
+
+  insertFacility(row: Facility): Promise<void>;
+  /** Replaces every column of the row with this id. */
+  updateFacility(row: Facility): Promise<void>;
+
+  /** Also writes the user's facility links (`row.facilities`). */
+  insertUser(row: User): Promise<void>;
+  /** Replaces every column and the facility links. */
+  updateUser(row: User): Promise<void>;
+
+  insertPatient(row: Patient): Promise<void>;
+  updatePatient(row: Patient): Promise<void>;
+
+  insertAppointment(row: Appointment): Promise<void>;
+  /** Replaces every column (including status, deleted_at, version) of the row with this id. */
+  updateAppointment(row: Appointment): Promise<void>;
+
+  /** Queues notifications; a row whose dedupe_key already exists is skipped silently. */
+  enqueueNotifications(rows: readonly Notification[]): Promise<void>;
+}
+
+export interface Store extends StoreReads {
+  /** Which engine this is, for logs and /healthz: "sqlite", "pglite" or "postgres". */
+  readonly kind: 'sqlite' | 'pglite' | 'postgres';
+  write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T>;
+  /** A value kept in the node's own metadata (node id, schema info), or undefined. */
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
+  /** Cheap liveness probe for /healthz (e.g. `select 1`). */
+  ping(): Promise<void>;
+  /** Closes connections. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,8 @@
+/** @clinic/domain: the pure rules of clinic scheduling. No I/O, no framework. */
+export * from './errors';
+export * from './model';
+export * from './time';
+export * from './ids';
+export * from './overlap';
+export * from './status';
+export * from './appointment-rules';

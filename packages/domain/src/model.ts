@@ -1,0 +1,143 @@
+/**
+ * The records of the scheduling domain, as plain data. Times are UTC epoch
+ * milliseconds; ids are UUIDv7 strings born where the row is born.
+ */
+
+export const ROLES = ['admin', 'provider', 'patient'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The seed's user types. */
+export const USER_TYPES = [
+  'admin',
+  'doctor',
+  'nurse',
+  'midwife',
+  'community_worker',
+  'pharmacist',
+  'lab_technician',
+] as const;
+export type UserType = (typeof USER_TYPES)[number];
+
+/** User types that may be booked as the provider of an appointment. */
+export const PROVIDER_USER_TYPES: readonly UserType[] = [
+  'doctor',
+  'nurse',
+  'midwife',
+  'community_worker',
+];
+
+export const APPOINTMENT_STATUSES = ['scheduled', 'completed', 'cancelled', 'no_show'] as const;
+export type AppointmentStatus = (typeof APPOINTMENT_STATUSES)[number];
+
+/** Kinds of visit a clinic books. Documented in docs/API.md. */
+export const APPOINTMENT_TYPES = [
+  'consultation',
+  'follow_up',
+  'vaccination',
+  'antenatal',
+  'postnatal',
+  'family_planning',
+  'laboratory',
+  'home_visit',
+  'emergency',
+  'other',
+] as const;
+export type AppointmentType = (typeof APPOINTMENT_TYPES)[number];
+
+/** Provenance every synced row carries: which node wrote it last, and its write count. */
+export interface Versioned {
+  /** Node that made the latest write of this row. */
+  origin_node: string;
+  /** 1 at creation, +1 on every write. */
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface Facility extends Versioned {
+  id: string;
+  name: string;
+  /** IANA time zone, e.g. "Africa/Nairobi". */
+  timezone: string;
+  /** How many active appointments may overlap at this facility at any instant. */
+  capacity: number;
+  is_active: boolean;
+}
+
+export interface User extends Versioned {
+  id: string;
+  username: string;
+  /** scrypt hash (see packages/auth); never leaves the server in an API body. */
+  password_hash: string;
+  role: Role;
+  user_type: UserType;
+  first_name: string;
+  last_name: string;
+  email: string;
+  phone_number: string;
+  facilities: string[];
+  is_active: boolean;
+}
+
+export interface Patient extends Versioned {
+  id: string;
+  /** The clinic's medical record number (MRN); unique. */
+  patient_id: string;
+  first_name: string;
+  last_name: string;
+  phone_number: string;
+  email: string;
+  registered_facility: string | null;
+  is_active: boolean;
+}
+
+export interface Appointment extends Versioned {
+  id: string;
+  patient: string;
+  provider: string;
+  facility: string;
+  appointment_type: AppointmentType;
+  reason: string;
+  status: AppointmentStatus;
+  start_time: number;
+  end_time: number;
+  created_by: string | null;
+  /** Set when the appointment was deleted (a tombstone: the row stays for sync and audit). */
+  deleted_at: number | null;
+}
+
+/** An appointment joined with the names the API shows beside the ids. */
+export interface AppointmentView extends Appointment {
+  patient_first_name: string;
+  patient_last_name: string;
+  /** The patient's MRN. */
+  patient_mrn: string;
+  provider_first_name: string;
+  provider_last_name: string;
+  provider_user_type: UserType;
+  facility_name: string;
+  facility_timezone: string;
+}
+
+export const NOTIFICATION_EVENTS = ['created', 'updated', 'cancelled', 'reminder'] as const;
+export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
+export type NotificationChannel = 'email' | 'sms';
+export type NotificationRecipient = 'patient' | 'provider';
+export type NotificationStatus = 'pending' | 'sent' | 'failed';
+
+/** One message to one recipient on one channel, queued in the transaction of the change. */
+export interface Notification {
+  id: string;
+  appointment_id: string;
+  event: NotificationEvent;
+  recipient: NotificationRecipient;
+  channel: NotificationChannel;
+  /** Email address or phone number at the time of the event. */
+  address: string;
+  /** Unique per (appointment, event occurrence, recipient, channel): the exactly-once key. */
+  dedupe_key: string;
+  status: NotificationStatus;
+  attempts: number;
+  created_at: number;
+  sent_at: number | null;
+}
