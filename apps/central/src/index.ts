@@ -1,0 +1,2 @@
+/** @clinic/central: the central server app (wiring only). */
+export * from './start-central';

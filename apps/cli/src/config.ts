@@ -1,0 +1,146 @@
+/**
+ * The one place where configuration is read: command-line flags and environment
+ * variables, parsed and checked with zod. Nothing else in the system reads process.env.
+ */
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+export const COMMANDS = ['central', 'edge', 'demo'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+const port = z.coerce.number().int().min(0).max(65535);
+const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+const common = {
+  host: z.string().min(1).default('127.0.0.1'),
+  data: z.string().min(1),
+  logLevel: logLevel.default('info'),
+};
+const admin = {
+  adminUser: z.string().min(1).max(150).optional(),
+  adminPassword: z.string().min(8, 'must be at least 8 characters').max(256).optional(),
+};
+
+export const centralConfig = z
+  .object({ ...common, ...admin, port: port.default(8080), databaseUrl: z.url().optional() })
+  .refine((c) => (c.adminUser === undefined) === (c.adminPassword === undefined), {
+    message: '--admin-user and --admin-password go together',
+  });
+export const edgeConfig = z
+  .object({
+    ...common,
+    ...admin,
+    port: port.default(8081),
+    central: z.url().optional(),
+    token: z.string().optional(),
+  })
+  .refine((c) => (c.adminUser === undefined) === (c.adminPassword === undefined), {
+    message: '--admin-user and --admin-password go together',
+  });
+export const demoConfig = z.object({
+  host: common.host,
+  data: z.string().min(1).default('./data'),
+  logLevel: logLevel.default('warn'),
+  port: port.default(8080),
+});
+
+export type CentralConfig = z.output<typeof centralConfig>;
+export type EdgeConfig = z.output<typeof edgeConfig>;
+export type DemoConfig = z.output<typeof demoConfig>;
+
+export type ParsedCommand =
+  | { command: 'help' }
+  | { command: 'version' }
+  | { command: 'central'; config: CentralConfig }
+  | { command: 'edge'; config: EdgeConfig }
+  | { command: 'demo'; config: DemoConfig };
+
+export class ConfigError extends Error {}
+
+const FLAGS = {
+  port: { type: 'string' },
+  host: { type: 'string' },
+  data: { type: 'string' },
+  'database-url': { type: 'string' },
+  'admin-user': { type: 'string' },
+  'admin-password': { type: 'string' },
+  central: { type: 'string' },
+  token: { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
+} as const;
+
+function describe(error: z.ZodError): string {
+  return error.issues
+    .map((i) => {
+      const flag = i.path
+        .map((p) => `--${String(p).replace(/[A-Z]/g, (ch) => `-${ch.toLowerCase()}`)}`)
+        .join(' ');
+      return flag ? `${flag}: ${i.message}` : i.message;
+    })
+    .join('\n');
+}
+
+/** Parses `argv` (without node and script) and `env` into one checked command. */
+export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): ParsedCommand {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: FLAGS, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.version) return { command: 'version' };
+  const command = positionals[0];
+  if (values.help || command === undefined || command === 'help') return { command: 'help' };
+  if (!COMMANDS.includes(command as Command)) throw new ConfigError(`unknown command "${command}"`);
+  if (positionals.length > 1) throw new ConfigError(`unexpected argument "${positionals[1]}"`);
+
+  const raw = {
+    port: values.port,
+    host: values.host,
+    data: values.data,
+    logLevel: values['log-level'] ?? env.LOG_LEVEL,
+    adminUser: values['admin-user'] ?? env.CLINIC_ADMIN_USER,
+    adminPassword: values['admin-password'] ?? env.CLINIC_ADMIN_PASSWORD,
+    databaseUrl: values['database-url'] ?? env.DATABASE_URL,
+    central: values.central,
+    token: values.token ?? env.CLINIC_NODE_TOKEN,
+  };
+  const strip = (o: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== ''));
+
+  const schema = { central: centralConfig, edge: edgeConfig, demo: demoConfig }[command as Command];
+  const input =
+    command === 'demo'
+      ? strip({ port: raw.port, host: raw.host, data: raw.data, logLevel: values['log-level'] })
+      : strip(raw);
+  if (command !== 'demo' && input.data === undefined)
+    throw new ConfigError('--data DIR is required');
+  const result = schema.safeParse(input);
+  if (!result.success) throw new ConfigError(describe(result.error));
+  return { command, config: result.data } as ParsedCommand;
+}
+
+export const HELP = `clinic: offline-first appointment scheduling for rural health clinics
+
+Usage:
+  clinic demo [--port P] [--data DIR]
+      Central on P (default 8080) and one clinic node on P+1, embedded databases
+      under DIR (default ./data), demo data on first run. Prints URLs and logins.
+  clinic central --port P --data DIR [--database-url URL] [--admin-user U --admin-password W]
+      The central server. PostgreSQL: embedded PGlite in DIR unless --database-url
+      (or DATABASE_URL) names a server.
+  clinic edge --port P --data DIR [--admin-user U --admin-password W]
+      A clinic node on a SQLite file in DIR.
+
+Options:
+  --host H              address to bind (default 127.0.0.1)
+  --admin-user U        create this admin on first start (harmless later)
+  --admin-password W    its password (or CLINIC_ADMIN_PASSWORD)
+  --log-level L         fatal|error|warn|info|debug|trace|silent (or LOG_LEVEL)
+  -h, --help            this text
+  -v, --version         the version
+
+SIGINT or SIGTERM shuts a server down cleanly.`;

@@ -1,0 +1,2 @@
+/** @clinic/edge: the clinic node app (wiring only). */
+export * from './start-edge';

@@ -1,0 +1,20 @@
+import { silentLogger } from '@clinic/api';
+import { openCentralStore } from '@clinic/central';
+import { createNodeRuntime } from '@clinic/server';
+import { openSqliteStore } from '@clinic/store-sqlite';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { makeShape, tomorrowUtc } from './lib/dataset';
+import { timed } from './lib/log';
+import { seedAppointments, seedDirectory } from './lib/seed';
+
+const which = process.argv[2] ?? 'edge';
+const dir = mkdtempSync(join(tmpdir(), 'scratch-'));
+const shape = makeShape(Number(process.env.N ?? 20000), 10);
+const store = which === 'edge' ? openSqliteStore({ file: join(dir, 'clinic.db') }) : await timed(which, 'open', () => openCentralStore(dir));
+const runtime = await createNodeRuntime({ role: which === 'edge' ? 'edge' : 'central', store, dataDir: dir, logger: silentLogger(), version: 'bench' });
+const d = await timed(which, 'directory', () => seedDirectory(runtime, shape, which));
+await timed(which, 'appointments', () => seedAppointments(runtime, d, shape, tomorrowUtc(Date.now()), which));
+await timed(which, 'close', () => store.close());
+rmSync(dir, { recursive: true });

@@ -1,0 +1,37 @@
+/**
+ * Bearer-token authentication and role checks. The user is re-read on every request,
+ * so a deactivated account loses access at once, and its role is the stored one.
+ */
+import { DomainError, ErrorCode, type Role } from '@clinic/domain';
+import { createMiddleware } from 'hono/factory';
+import type { ApiDeps } from './deps';
+import type { AppEnv } from './env';
+import { MESSAGES } from './http-errors';
+
+export function authenticate(deps: Pick<ApiDeps, 'tokens' | 'directory'>) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const header = c.req.header('Authorization');
+    if (!header) throw new DomainError(ErrorCode.NotAuthenticated, MESSAGES.notAuthenticated);
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match?.[1]) throw new DomainError(ErrorCode.NotAuthenticated, MESSAGES.invalidToken);
+    const claims = await deps.tokens.verify(match[1], 'access');
+    const user = await deps.directory.users.findById(claims.sub);
+    if (!user || !user.is_active) {
+      throw new DomainError(ErrorCode.NotAuthenticated, MESSAGES.invalidToken);
+    }
+    c.set('actor', { userId: user.id, role: user.role });
+    await next();
+  });
+}
+
+export function requireRole(...roles: Role[]) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    if (!roles.includes(c.get('actor').role)) {
+      throw new DomainError(ErrorCode.PermissionDenied, MESSAGES.permissionDenied);
+    }
+    await next();
+  });
+}
+
+/** Roles that run the clinic's calendar: the spec's "admin and provider". */
+export const STAFF: Role[] = ['admin', 'provider'];

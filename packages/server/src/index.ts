@@ -1,0 +1,4 @@
+/** @clinic/server: the wiring both apps share (runtime assembly, admin bootstrap, HTTP). */
+export * from './node-runtime';
+export * from './bootstrap-admin';
+export * from './http-server';

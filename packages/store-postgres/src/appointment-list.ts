@@ -1,0 +1,70 @@
+/**
+ * listAppointments: a WHERE clause built from the optional filters (every value a
+ * parameter), the patient/provider name search, ordering with an id tie-break, and
+ * the page with its total (paging.ts).
+ */
+import type { AppointmentView } from '@clinic/domain';
+import type { AppointmentOrdering, AppointmentQuery, Page } from '@clinic/core';
+import type { Executor } from './executor';
+import { APPOINTMENT_VIEW_COLUMNS, APPOINTMENT_VIEW_FROM, toAppointmentView } from './columns';
+import { Params, containsPattern, lookupId } from './params';
+import { searchAny, selectPage } from './paging';
+
+const ORDER_BY: Record<AppointmentOrdering, string> = {
+  start_time: 'a.start_time ASC, a.id ASC',
+  '-start_time': 'a.start_time DESC, a.id ASC',
+  created_at: 'a.created_at ASC, a.id ASC',
+  '-created_at': 'a.created_at DESC, a.id ASC',
+};
+
+/** Patient MRN and names, provider names: what `search` matches (case-insensitive). */
+const SEARCH_COLUMNS = [
+  'p.patient_id',
+  'p.first_name',
+  'p.last_name',
+  "p.first_name || ' ' || p.last_name",
+  'u.first_name',
+  'u.last_name',
+  "u.first_name || ' ' || u.last_name",
+];
+
+/** The WHERE conditions of `query`; `needsJoins` when they read patient/provider names. */
+function conditions(query: AppointmentQuery, params: Params) {
+  const where = ['a.deleted_at IS NULL'];
+  if (query.provider !== undefined)
+    where.push(`a.provider = ${params.add(lookupId(query.provider))}`);
+  if (query.patient !== undefined) where.push(`a.patient = ${params.add(lookupId(query.patient))}`);
+  if (query.facility !== undefined)
+    where.push(`a.facility = ${params.add(lookupId(query.facility))}`);
+  if (query.status !== undefined) where.push(`a.status = ${params.add(query.status)}`);
+  if (query.appointment_type !== undefined) {
+    where.push(`a.appointment_type = ${params.add(query.appointment_type)}`);
+  }
+  if (query.startsAfter !== undefined)
+    where.push(`a.start_time > ${params.addTime(query.startsAfter)}`);
+  const search = query.search ?? '';
+  if (search !== '') where.push(searchAny(SEARCH_COLUMNS, containsPattern(search), params));
+  return { where, needsJoins: search !== '' };
+}
+
+export function listAppointments(
+  ex: Executor,
+  query: AppointmentQuery,
+): Promise<Page<AppointmentView>> {
+  const params = new Params();
+  const { where, needsJoins } = conditions(query, params);
+  return selectPage(
+    ex,
+    {
+      columns: APPOINTMENT_VIEW_COLUMNS,
+      from: APPOINTMENT_VIEW_FROM,
+      // Without a name search the count needs no joins (every FK is enforced).
+      countFrom: needsJoins ? APPOINTMENT_VIEW_FROM : 'appointments a',
+      where,
+      orderBy: ORDER_BY[query.ordering] ?? ORDER_BY.start_time,
+    },
+    params,
+    query,
+    toAppointmentView,
+  );
+}

@@ -1,0 +1,116 @@
+/**
+ * The write half of a WriteTx over one open transaction: advisory locks, inserts and
+ * full-row updates, user facility links, and idempotent notification queueing.
+ */
+import type { Facility, Notification, Patient, User } from '@clinic/domain';
+import type { WriteTx, StoreReads } from '@clinic/core';
+import type { Executor } from './executor';
+import { Params } from './params';
+import { insertStatement, updateStatement, type Table } from './row-statements';
+import { duplicateError, withUniqueMapping } from './unique-violation';
+
+type Writes = Omit<WriteTx, keyof StoreReads>;
+
+async function run(ex: Executor, build: (params: Params) => string) {
+  const params = new Params();
+  const text = build(params);
+  return ex.query(text, params.values);
+}
+
+/** Inserts `row`; throws the Duplicate DomainError when `field` is already taken. */
+async function insertUnique(
+  ex: Executor,
+  table: Table,
+  row: object,
+  field: 'username' | 'patient_id',
+) {
+  // ON CONFLICT DO NOTHING instead of catching 23505: the transaction stays usable.
+  const inserted = await run(
+    ex,
+    (params) =>
+      `${insertStatement(table, [row], params)} ON CONFLICT (${field}) DO NOTHING RETURNING id`,
+  );
+  if (inserted.length === 0) throw duplicateError(field);
+}
+
+/**
+ * Replaces every column of the row with `row.id`. The port's updates replace an existing
+ * row, so an update that matches nothing is a caller bug and throws (as on SQLite).
+ */
+const RECORD_NAME: Record<Table, string> = {
+  facilities: 'facility',
+  users: 'user',
+  patients: 'patient',
+  appointments: 'appointment',
+  notifications: 'notification',
+};
+
+async function update(ex: Executor, table: Table, row: { id: string }): Promise<void> {
+  const updated = await withUniqueMapping(() =>
+    run(ex, (params) => `${updateStatement(table, row, params)} RETURNING id`),
+  );
+  if (updated.length !== 1)
+    throw new Error(`Cannot update ${RECORD_NAME[table]} ${row.id}: no such row.`);
+}
+
+/** Writes the user's facility links (a repeated facility id is stored once). */
+async function writeUserFacilities(ex: Executor, user: User, replace: boolean) {
+  if (replace) await ex.query('DELETE FROM user_facilities WHERE user_id = $1', [user.id]);
+  const facilities = [...new Set(user.facilities)];
+  if (facilities.length === 0) return;
+  await ex.query(
+    'INSERT INTO user_facilities (user_id, facility_id) SELECT $1, unnest($2::uuid[])',
+    [user.id, facilities],
+  );
+}
+
+export function createWrites(ex: Executor): Writes {
+  return {
+    async lock(keys) {
+      // Sorted and de-duplicated: every transaction takes its locks in the same order,
+      // so two callers cannot deadlock. Released at COMMIT/ROLLBACK.
+      for (const key of [...new Set(keys)].sort()) {
+        await ex.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
+      }
+    },
+
+    async insertFacility(row: Facility) {
+      await run(ex, (params) => insertStatement('facilities', [row], params));
+    },
+    async updateFacility(row: Facility) {
+      await update(ex, 'facilities', row);
+    },
+
+    async insertUser(row: User) {
+      await insertUnique(ex, 'users', row, 'username');
+      await writeUserFacilities(ex, row, false);
+    },
+    async updateUser(row: User) {
+      await update(ex, 'users', row);
+      await writeUserFacilities(ex, row, true);
+    },
+
+    async insertPatient(row: Patient) {
+      await insertUnique(ex, 'patients', row, 'patient_id');
+    },
+    async updatePatient(row: Patient) {
+      await update(ex, 'patients', row);
+    },
+
+    async insertAppointment(row) {
+      await run(ex, (params) => insertStatement('appointments', [row], params));
+    },
+    async updateAppointment(row) {
+      await update(ex, 'appointments', row);
+    },
+
+    async enqueueNotifications(rows: readonly Notification[]) {
+      if (rows.length === 0) return;
+      await run(
+        ex,
+        (params) =>
+          `${insertStatement('notifications', rows, params)} ON CONFLICT (dedupe_key) DO NOTHING`,
+      );
+    },
+  };
+}

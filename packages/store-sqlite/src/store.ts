@@ -1,0 +1,145 @@
+/**
+ * SqliteStore: the storage port on one SQLite file, with two connections.
+ *
+ * - The WRITER runs every transaction. better-sqlite3 is synchronous but `write(fn)` is
+ *   async (fn awaits), and one connection cannot interleave two transactions, so writes
+ *   take turns through a FIFO mutex: acquire, BEGIN IMMEDIATE, await fn(tx), COMMIT (or
+ *   ROLLBACK and rethrow), release. BEGIN IMMEDIATE takes SQLite's write lock up front,
+ *   which also serializes against other processes (waiting up to busy_timeout; note that
+ *   this wait blocks the event loop, as every better-sqlite3 call does).
+ * - The READER serves every read outside `write()`. In WAL mode it sees the last
+ *   committed state, never the open transaction of the writer.
+ *
+ * An in-memory database (`':memory:'`) is private to its connection, so there the writer
+ * serves the reads too, and a read made while a write() callback is in progress sees
+ * that transaction's uncommitted rows. Use a file wherever that matters.
+ *
+ * `write()`, `setMeta()` and `close()` wait for the mutex, so calling any of them from
+ * inside a write() callback deadlocks: use the tx there.
+ */
+import type { Store, WriteTx } from '@clinic/core';
+import { readPragmas, type ConnectionPragmas, type SqliteDatabase } from './connection';
+import * as meta from './meta-queries';
+import { AsyncMutex } from './mutex';
+import { SqliteReads } from './reads';
+import { StatementCache } from './statement-cache';
+import { SqliteWriteTx } from './write-tx';
+
+export class SqliteStore extends SqliteReads implements Store {
+  readonly kind = 'sqlite' as const;
+  /** The database file (or `':memory:'`). */
+  readonly file: string;
+
+  readonly #writer: SqliteDatabase;
+  readonly #reader: SqliteDatabase | undefined;
+  readonly #writerSql: StatementCache;
+  readonly #mutex = new AsyncMutex();
+  /** Set by close(): no new writes are accepted. */
+  #closing: Promise<void> | undefined;
+  /** Set once the connections are closed: nothing is accepted. */
+  #closed = false;
+
+  /**
+   * Takes ownership of open, migrated connections (see `openSqliteStore`). `reader` is
+   * undefined for an in-memory database.
+   */
+  constructor(file: string, writer: SqliteDatabase, reader: SqliteDatabase | undefined) {
+    const writerSql = new StatementCache(writer);
+    super(reader === undefined ? writerSql : new StatementCache(reader));
+    this.file = file;
+    this.#writer = writer;
+    this.#reader = reader;
+    this.#writerSql = writerSql;
+  }
+
+  /**
+   * Runs `fn` in one transaction on the writer connection, after every write() called
+   * before it. Commits when `fn` resolves; when it throws, rolls back and rethrows the
+   * same error.
+   */
+  async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    this.#checkAcceptingWrites();
+    return this.#mutex.runExclusive(() => this.#transaction(fn));
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    this.checkUsable();
+    return meta.getMeta(this.sql, key);
+  }
+
+  /** Writes one meta value in its own transaction, in turn with the write() calls. */
+  async setMeta(key: string, value: string): Promise<void> {
+    this.#checkAcceptingWrites();
+    await this.#mutex.runExclusive(() => meta.setMeta(this.#writerSql, key, value));
+  }
+
+  async ping(): Promise<void> {
+    this.checkUsable();
+    this.sql.get1('SELECT 1');
+  }
+
+  /**
+   * Refuses new writes at once, lets the writes already waiting finish, then closes both
+   * connections. Idempotent: every call returns the same promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#mutex.runExclusive(() => {
+      this.#closed = true;
+      this.#reader?.close();
+      try {
+        // Recommended by SQLite before closing: refresh the planner statistics if stale.
+        this.#writer.pragma('optimize');
+      } finally {
+        this.#writer.close();
+      }
+    });
+    return this.#closing;
+  }
+
+  /** The pragmas of both connections as SQLite reports them (diagnostics, tests). */
+  pragmas(): { writer: ConnectionPragmas; reader: ConnectionPragmas } {
+    this.checkUsable();
+    return {
+      writer: readPragmas(this.#writer),
+      reader: readPragmas(this.#reader ?? this.#writer),
+    };
+  }
+
+  protected override checkUsable(): void {
+    if (this.#closed) throw new Error('The SQLite store is closed.');
+  }
+
+  #checkAcceptingWrites(): void {
+    if (this.#closing !== undefined) throw new Error('The SQLite store is closed.');
+  }
+
+  /** One transaction; the caller holds the mutex. */
+  async #transaction<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    this.#writerSql.run('BEGIN IMMEDIATE');
+    const tx = new SqliteWriteTx(this.#writerSql);
+    let result: T;
+    try {
+      result = await fn(tx);
+    } catch (error) {
+      tx.end();
+      this.#rollback();
+      throw error;
+    }
+    tx.end();
+    try {
+      this.#writerSql.run('COMMIT');
+    } catch (error) {
+      this.#rollback();
+      throw error;
+    }
+    return result;
+  }
+
+  /**
+   * Rolls back the open transaction, if SQLite has not already done so (some errors,
+   * e.g. SQLITE_FULL, roll back by themselves).
+   */
+  #rollback(): void {
+    if (this.#writer.inTransaction) this.#writerSql.run('ROLLBACK');
+  }
+}
