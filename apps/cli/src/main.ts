@@ -18,13 +18,18 @@ const VERSION = (
 
 type Stoppable = { stop(): Promise<void> };
 
+/**
+ * Installs SIGINT/SIGTERM handlers BEFORE anything starts; servers register in
+ * `running` as they come up, so a signal during start-up still shuts down cleanly.
+ */
 function onShutdown(running: Stoppable[]): void {
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`\n${signal}: shutting down…`);
-    Promise.all(running.map((r) => r.stop()))
+    // Newest first: the clinic node stops before the central it may talk to.
+    Promise.all([...running].reverse().map((r) => r.stop()))
       .then(() => process.exit(0))
       .catch((err: unknown) => {
         console.error('shutdown failed:', err);
@@ -35,7 +40,7 @@ function onShutdown(running: Stoppable[]): void {
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
-async function runDemo(config: DemoConfig): Promise<Stoppable[]> {
+async function runDemo(config: DemoConfig, running: Stoppable[]): Promise<void> {
   const logger = createLogger({ level: config.logLevel });
   const data = resolve(config.data);
   console.log(`Starting the demo (data in ${data}; the first start takes a few seconds)…`);
@@ -47,6 +52,7 @@ async function runDemo(config: DemoConfig): Promise<Stoppable[]> {
     version: VERSION,
     admin: DEMO_ADMIN,
   });
+  running.push(central);
   const edge = await startEdge({
     port: config.port === 0 ? 0 : config.port + 1,
     host: config.host,
@@ -55,6 +61,7 @@ async function runDemo(config: DemoConfig): Promise<Stoppable[]> {
     version: VERSION,
     admin: DEMO_ADMIN,
   });
+  running.push(edge);
   const seededCentral = await seedDemoData(central.runtime);
   const seededEdge = await seedDemoData(edge.runtime);
   console.log(`
@@ -73,11 +80,12 @@ async function runDemo(config: DemoConfig): Promise<Stoppable[]> {
   Note: sync between the clinic node and central is not in this version yet; each
   has its own copy of the demo data. Press Ctrl+C to stop.
 `);
-  return [edge, central];
 }
 
 async function main(): Promise<void> {
   const parsed = parseCommand(process.argv.slice(2), process.env);
+  const running: Stoppable[] = [];
+  if (parsed.command !== 'help' && parsed.command !== 'version') onShutdown(running);
   switch (parsed.command) {
     case 'help':
       console.log(HELP);
@@ -86,7 +94,7 @@ async function main(): Promise<void> {
       console.log(VERSION);
       return;
     case 'demo':
-      onShutdown(await runDemo(parsed.config));
+      await runDemo(parsed.config, running);
       return;
     case 'central': {
       const c = parsed.config;
@@ -124,8 +132,8 @@ async function main(): Promise<void> {
         ...(c.adminUser &&
           c.adminPassword && { admin: { username: c.adminUser, password: c.adminPassword } }),
       });
+      running.push(edge);
       console.log(`clinic node listening on ${edge.server.url} (node ${edge.runtime.nodeId})`);
-      onShutdown([edge]);
       return;
     }
   }

@@ -15,6 +15,14 @@
  *   DomainError with code `resource.duplicate` and details `{field: [message]}`.
  * - Deleted appointments (`deleted_at` set) are invisible to every read except
  *   `getAppointment(id, {includeDeleted: true})`.
+ * - listFacilities / listUsers / listPatients order by (created_at, id): the same in
+ *   SQLite and PostgreSQL whatever the collation. `User.facilities` is sorted by id.
+ * - `update*` of a row that does not exist throws (a plain Error: it is a bug, not input).
+ * - An error thrown by a transaction method ends the transaction: do not catch it inside
+ *   `fn` and carry on (PostgreSQL aborts the transaction; SQLite would not, so the port
+ *   forbids it for both).
+ * - `write()` and `setMeta()` must not be called from inside a `write()` callback
+ *   (SQLite serializes writers: a nested call waits for itself forever).
  */
 import type {
   Appointment,
@@ -130,7 +138,7 @@ export interface StoreReads {
    */
   findActiveOverlapping(query: OverlapQuery): Promise<OverlapRow[]>;
 
-  /** Delivered notifications (status `sent`) of one appointment, oldest first. */
+  /** Delivered notifications (status `sent`) of one appointment, by (created_at, id). */
   listSentNotifications(appointmentId: string): Promise<Notification[]>;
 }
 

@@ -1,0 +1,226 @@
+/** The `clinic` command as a real process: flags, start-up, durability, clean shutdown. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort, http, runClinic, type ClinicProcess } from '../support/clinic-process';
+import { createTestDatabase, testDatabaseUrl } from '../support/postgres';
+
+const dirs: string[] = [];
+const procs: ClinicProcess[] = [];
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'clinic-cli-'));
+  dirs.push(d);
+  return d;
+}
+function start(args: string[], env?: Record<string, string>): ClinicProcess {
+  const p = runClinic(args, env);
+  procs.push(p);
+  return p;
+}
+afterAll(async () => {
+  for (const p of procs) p.kill('SIGKILL');
+  await Promise.all(procs.map((p) => p.exited));
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+const ADMIN = ['--admin-user', 'boss', '--admin-password', 'boss-password-1'];
+
+async function seedBooking(base: string) {
+  const login = await http('POST', `${base}/api/v1/auth/token/`, {
+    username: 'boss',
+    password: 'boss-password-1',
+  });
+  const token = login.body.access as string;
+  const facility = await http(
+    'POST',
+    `${base}/api/v1/facilities/`,
+    { name: 'Hope', timezone: 'Africa/Nairobi' },
+    token,
+  );
+  const provider = await http(
+    'POST',
+    `${base}/api/v1/users/`,
+    {
+      username: 'nurse',
+      password: 'nurse-password',
+      role: 'provider',
+      user_type: 'nurse',
+      facilities: [facility.body.id],
+    },
+    token,
+  );
+  const patient = await http(
+    'POST',
+    `${base}/api/v1/patients/`,
+    { patient_id: 'MRN-1', first_name: 'A', last_name: 'B', registered_facility: facility.body.id },
+    token,
+  );
+  const start = Date.now() + 86_400_000;
+  const booked = await http(
+    'POST',
+    `${base}/api/v1/appointments/`,
+    {
+      patient: patient.body.id,
+      provider: provider.body.id,
+      facility: facility.body.id,
+      appointment_type: 'antenatal',
+      start_time: new Date(start).toISOString(),
+      end_time: new Date(start + 1_800_000).toISOString(),
+    },
+    token,
+  );
+  return { token, booked };
+}
+
+describe('clinic CLI', () => {
+  it('prints help, and refuses bad flags with exit code 2 and a clear message', async () => {
+    const help = start(['--help']);
+    expect(await help.exited).toBe(0);
+    expect(help.output()).toContain('clinic central --port P --data DIR');
+    const bad = start(['edge', '--port', 'eighty', '--data', tempDir()]);
+    expect(await bad.exited).toBe(2);
+    expect(bad.output()).toMatch(/--port/);
+    const missing = start(['central']);
+    expect(await missing.exited).toBe(2);
+    expect(missing.output()).toMatch(/--data DIR is required/);
+    const unpaired = start(['edge', '--data', tempDir(), '--admin-user', 'x']);
+    expect(await unpaired.exited).toBe(2);
+  });
+
+  it('an edge node keeps a 201 through SIGKILL, and shuts down cleanly on SIGTERM', async () => {
+    const data = tempDir();
+    const port = await freePort();
+    const first = start([
+      'edge',
+      '--port',
+      String(port),
+      '--data',
+      data,
+      ...ADMIN,
+      '--log-level',
+      'warn',
+    ]);
+    await first.waitFor(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+    const base = `http://127.0.0.1:${port}`;
+    const { booked } = await seedBooking(base);
+    expect(booked.status).toBe(201);
+    first.kill('SIGKILL'); // a power cut right after the 201
+    expect(await first.exited).toBe('SIGKILL');
+
+    const second = start([
+      'edge',
+      '--port',
+      String(port),
+      '--data',
+      data,
+      ...ADMIN,
+      '--log-level',
+      'warn',
+    ]);
+    await second.waitFor(/listening on/);
+    const login = await http('POST', `${base}/api/v1/auth/token/`, {
+      username: 'boss',
+      password: 'boss-password-1',
+    });
+    const got = await http(
+      'GET',
+      `${base}/api/v1/appointments/${booked.body.id}/`,
+      undefined,
+      login.body.access,
+    );
+    expect(got.status).toBe(200);
+    expect(got.body).toMatchObject({
+      id: booked.body.id,
+      status: 'scheduled',
+      appointment_type: 'antenatal',
+    });
+    // The admin flags were harmless the second time: still one admin, same password.
+    const users = await http(
+      'GET',
+      `${base}/api/v1/users/?role=admin`,
+      undefined,
+      login.body.access,
+    );
+    expect(users.body.count).toBe(1);
+
+    second.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+    expect(second.output()).toContain('SIGTERM: shutting down');
+  });
+
+  it('says so when the port is taken', async () => {
+    const port = await freePort();
+    const a = start(['edge', '--port', String(port), '--data', tempDir()]);
+    await a.waitFor(/listening on/);
+    const b = start(['edge', '--port', String(port), '--data', tempDir()]);
+    expect(await b.exited).toBe(1);
+    expect(b.output()).toMatch(/EADDRINUSE|in use/);
+    a.kill();
+    await a.exited;
+  });
+
+  it('runs the demo: central and a clinic node with demo data, URLs and logins printed', async () => {
+    const data = tempDir();
+    const port = await freePort();
+    const demo = start(['demo', '--port', String(port), '--data', data]);
+    await demo.waitFor(/Press Ctrl\+C to stop/, 60_000);
+    expect(demo.output()).toContain(`http://127.0.0.1:${port}`);
+    expect(demo.output()).toContain(`http://127.0.0.1:${port + 1}`);
+    expect(demo.output()).toContain('Demo data created.');
+    for (const p of [port, port + 1]) {
+      const login = await http('POST', `http://127.0.0.1:${p}/api/v1/auth/token/`, {
+        username: 'dr.amina',
+        password: 'clinic-demo-2026',
+      });
+      expect(login.status).toBe(200);
+      const list = await http(
+        'GET',
+        `http://127.0.0.1:${p}/api/v1/appointments/upcoming/`,
+        undefined,
+        login.body.access,
+      );
+      expect(list.body.count).toBe(20);
+    }
+    const health = await http('GET', `http://127.0.0.1:${port}/healthz`);
+    expect(health.body).toMatchObject({ role: 'central', database: 'pglite' });
+    demo.kill('SIGINT');
+    expect(await demo.exited).toBe(0);
+
+    const again = start(['demo', '--port', String(port), '--data', data]);
+    await again.waitFor(/Press Ctrl\+C to stop/, 60_000);
+    expect(again.output()).toContain('Demo data already present.');
+    again.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
+  }, 120_000);
+
+  const pgUrl = testDatabaseUrl('CLI central');
+  it.skipIf(!pgUrl)(
+    'runs central on a PostgreSQL server with --database-url',
+    async () => {
+      const db = await createTestDatabase(pgUrl!);
+      try {
+        const port = await freePort();
+        const central = start([
+          'central',
+          '--port',
+          String(port),
+          '--data',
+          tempDir(),
+          '--database-url',
+          db.url,
+          ...ADMIN,
+        ]);
+        await central.waitFor(/central listening on .*database: postgres/);
+        const base = `http://127.0.0.1:${port}`;
+        const { booked } = await seedBooking(base);
+        expect(booked.status).toBe(201);
+        central.kill('SIGTERM');
+        expect(await central.exited).toBe(0);
+      } finally {
+        await db.drop();
+      }
+    },
+    60_000,
+  );
+});
