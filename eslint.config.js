@@ -55,6 +55,73 @@ export default tseslint.config(
     },
   },
   {
+    // Application services: the domain and their own port only; no framework, no adapter.
+    files: ['packages/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            'hono',
+            'hono/*',
+            'better-sqlite3',
+            'pg',
+            '@electric-sql/*',
+            'nodemailer',
+            'pino',
+            '@clinic/api',
+            '@clinic/store-*',
+            '@clinic/server',
+            '@clinic/auth',
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The HTTP API talks to ports, never to a concrete database or to the apps.
+    files: ['packages/api/**/*.ts', 'packages/auth/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            'better-sqlite3',
+            'pg',
+            '@electric-sql/*',
+            '@clinic/store-*',
+            '@clinic/server',
+            '@clinic/edge',
+            '@clinic/central',
+            '@clinic/cli',
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Storage adapters implement the port; they know nothing of HTTP or the apps.
+    files: ['packages/store-*/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            'hono',
+            'hono/*',
+            '@clinic/api',
+            '@clinic/server',
+            '@clinic/auth',
+            '@clinic/edge',
+            '@clinic/central',
+            '@clinic/cli',
+          ],
+        },
+      ],
+    },
+  },
+  {
     // Configuration is parsed once, in the CLI; nothing else reads the environment.
     files: ['packages/**/*.ts', 'sync/**/*.ts'],
     ignores: ['**/*.test.ts'],
