@@ -21,6 +21,10 @@ const SENSITIVE = [
   'refresh',
   'authorization',
   'reason',
+  // Database errors carry the offending values here (e.g. PostgreSQL's "Key (x)=(…)").
+  'detail',
+  'parameters',
+  'params',
 ];
 
 /** Paths pino censors at depth 0 to 2 (pino's redaction needs explicit paths). */
