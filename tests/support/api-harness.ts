@@ -7,7 +7,7 @@ import type { Store } from '@clinic/core';
 import type { Facility, Patient, User, UserType } from '@clinic/domain';
 import { createNodeRuntime, ensureAdmin, type NodeRuntime } from '@clinic/server';
 import { openSqliteStore } from '@clinic/store-sqlite';
-import { openPgliteStore, openPostgresStore } from '@clinic/store-postgres';
+import { createPgliteTemplate, openPostgresStore } from '@clinic/store-postgres';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -68,13 +68,19 @@ let counter = 0;
 const unique = (prefix: string) =>
   `${prefix}-${process.pid}-${Date.now().toString(36)}-${(counter += 1)}`;
 
+// One migrated PGlite per test worker; each harness opens a copy (~0.65 s instead of ~2.2 s).
+let pgliteTemplate: ReturnType<typeof createPgliteTemplate> | undefined;
+
 async function openStore(
   kind: AdapterKind,
   dir: string,
 ): Promise<{ store: Store; drop: () => Promise<void> }> {
   if (kind === 'sqlite')
     return { store: openSqliteStore({ file: join(dir, 'clinic.db') }), drop: async () => {} };
-  if (kind === 'pglite') return { store: await openPgliteStore({}), drop: async () => {} };
+  if (kind === 'pglite') {
+    pgliteTemplate ??= createPgliteTemplate();
+    return { store: await (await pgliteTemplate).open(), drop: async () => {} };
+  }
   const adminUrl = testDatabaseUrl('API');
   if (!adminUrl) throw new Error('no PostgreSQL server configured');
   const db = await createTestDatabase(adminUrl);

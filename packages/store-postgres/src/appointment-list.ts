@@ -31,17 +31,15 @@ const SEARCH_COLUMNS = [
 /** The WHERE conditions of `query`; `needsJoins` when they read patient/provider names. */
 function conditions(query: AppointmentQuery, params: Params) {
   const where = ['a.deleted_at IS NULL'];
-  if (query.provider !== undefined)
-    where.push(`a.provider = ${params.add(lookupId(query.provider))}`);
-  if (query.patient !== undefined) where.push(`a.patient = ${params.add(lookupId(query.patient))}`);
-  if (query.facility !== undefined)
-    where.push(`a.facility = ${params.add(lookupId(query.facility))}`);
-  if (query.status !== undefined) where.push(`a.status = ${params.add(query.status)}`);
-  if (query.appointment_type !== undefined) {
-    where.push(`a.appointment_type = ${params.add(query.appointment_type)}`);
-  }
-  if (query.startsAfter !== undefined)
+  const equal = (column: string, value: unknown) => where.push(`${column} = ${params.add(value)}`);
+  if (query.provider !== undefined) equal('a.provider', lookupId(query.provider));
+  if (query.patient !== undefined) equal('a.patient', lookupId(query.patient));
+  if (query.facility !== undefined) equal('a.facility', lookupId(query.facility));
+  if (query.status !== undefined) equal('a.status', query.status);
+  if (query.appointment_type !== undefined) equal('a.appointment_type', query.appointment_type);
+  if (query.startsAfter !== undefined) {
     where.push(`a.start_time > ${params.addTime(query.startsAfter)}`);
+  }
   const search = query.search ?? '';
   if (search !== '') where.push(searchAny(SEARCH_COLUMNS, containsPattern(search), params));
   return { where, needsJoins: search !== '' };

@@ -5,6 +5,9 @@
  * what makes 50 concurrent bookings of one slot accept exactly one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { MAX_DURATION_MS, MINUTE_MS } from '@clinic/domain';
 import { slotLockKeys, type Store } from '@clinic/core';
@@ -26,6 +29,7 @@ import { loadMigrations, migrate } from './migrate';
 import { OVERLAP_SQL, overlapParams } from './overlap-query';
 import { pgDatabase } from './pg-database';
 import { pgliteDatabase } from './pglite-database';
+import { openPgliteStore } from './open';
 
 const adminUrl = testDatabaseUrl('store-postgres specific');
 
@@ -98,6 +102,23 @@ function expectIndexRangeScans(plan: string) {
   expect(plan, plan).not.toMatch(/Seq Scan on appointments/);
 }
 
+/**
+ * A callback that swallows a failed statement leaves the transaction aborted; COMMIT
+ * then rolls back, and that must surface as an error, never as a silent success.
+ */
+async function expectAbortedCommitToThrow(db: Database) {
+  const id = makeFacility().id;
+  const insert = (tx: Executor) =>
+    tx.query(`INSERT INTO meta (key, value) VALUES ($1, 'v')`, [`abort-${id}`]);
+  const outcome = db.transaction(async (tx) => {
+    await insert(tx);
+    await insert(tx).catch(() => undefined); // duplicate key: the transaction is now aborted
+    return 'returned normally';
+  });
+  await expect(outcome).rejects.toThrow(/roll/i);
+  expect(await db.query('SELECT 1 FROM meta WHERE key = $1', [`abort-${id}`])).toEqual([]);
+}
+
 describe('store-postgres on PGlite', () => {
   let pglite: PGlite;
   let db: Database;
@@ -121,6 +142,10 @@ describe('store-postgres on PGlite', () => {
     expect(rows).toEqual(files.map((m) => ({ version: m.version, name: m.name })));
   });
 
+  it('throws when COMMIT rolls back an aborted transaction', async () => {
+    await expectAbortedCommitToThrow(db);
+  });
+
   it('takes transaction-scoped advisory locks on hashtextextended keys', async () => {
     const locks = await db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', ['provider:x']);
@@ -136,6 +161,23 @@ describe('store-postgres on PGlite', () => {
   it('plans the overlap query as composite-index range scans', async () => {
     const slot = await seedAppointments(db, 20, 1000);
     expectIndexRangeScans(await overlapPlan(db, slot));
+  });
+});
+
+describe('openPgliteStore with a data directory', () => {
+  it('persists across reopening and does not migrate twice', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'clinic-pglite-'));
+    try {
+      const first = await openPgliteStore({ dataDir: dir });
+      await first.setMeta('node_id', 'central-1');
+      await first.close();
+      const again = await openPgliteStore({ dataDir: dir });
+      expect(again.kind).toBe('pglite');
+      expect(await again.getMeta('node_id')).toBe('central-1');
+      await again.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -166,6 +208,26 @@ describe.skipIf(adminUrl === undefined)('store-postgres on a PostgreSQL server',
   it('plans the overlap query as composite-index range scans', async () => {
     const slot = await seedAppointments(db, 20, 1000);
     expectIndexRangeScans(await overlapPlan(db, slot));
+  });
+
+  it('throws when COMMIT rolls back an aborted transaction', async () => {
+    await expectAbortedCommitToThrow(db);
+  });
+
+  it('survives a connection killed inside a transaction, and discards it', async () => {
+    let killed!: () => void;
+    const wasKilled = new Promise<void>((resolve) => (killed = resolve));
+    const outcome = db.transaction(async (tx) => {
+      const [me] = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await db.query('SELECT pg_terminate_backend($1)', [me?.pid]);
+      await wasKilled;
+      return tx.query('SELECT 1');
+    });
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the 'error' event fires
+    killed();
+    await expect(outcome).rejects.toThrow();
+    // Every pooled connection still works.
+    await Promise.all(Array.from({ length: 16 }, () => db.query('SELECT 1')));
   });
 
   it('serializes two transactions that lock the same key until the first commits', async () => {

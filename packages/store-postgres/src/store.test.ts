@@ -177,6 +177,21 @@ for (const flavour of flavours) {
       await expect(leaked!.getFacility(makeFacility().id)).rejects.toThrow();
     });
 
+    it('answers a store-level read inside write(): committed data, or a throw on PGlite', async () => {
+      const facility = makeFacility();
+      const read = store.write(async (tx) => {
+        await tx.insertFacility(facility);
+        return store.getFacility(facility.id);
+      });
+      if (flavour.name === 'pglite') {
+        // One connection: waiting for the open transaction would hang forever.
+        await expect(read).rejects.toThrow(/deadlock/);
+        await expect(store.write(() => store.write(async () => 1))).rejects.toThrow(/deadlock/);
+      } else {
+        await expect(read).resolves.toBeUndefined();
+      }
+    });
+
     it('finds overlaps per dimension, half-open, bounded, de-duplicated', async () => {
       const { facility, provider, patient } = await world(store);
       const base = FIXED_NOW + 100 * HOUR_MS;

@@ -68,7 +68,9 @@ export function createWrites(ex: Executor): Writes {
   return {
     async lock(keys) {
       // Sorted and de-duplicated: every transaction takes its locks in the same order,
-      // so two callers cannot deadlock. Released at COMMIT/ROLLBACK.
+      // so two callers cannot deadlock. Released at COMMIT/ROLLBACK. Transactions run at
+      // READ COMMITTED, so each statement after the lock sees what the previous holder
+      // committed (REPEATABLE READ would pin the snapshot of the lock statement itself).
       for (const key of [...new Set(keys)].sort()) {
         await ex.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
       }
