@@ -12,42 +12,16 @@ import {
   type Facility,
   type FieldErrors,
   type Patient,
-  type Role,
   type User,
-  type UserType,
+  type Versioned,
 } from '@clinic/domain';
 import type { CoreDeps } from './context';
 import type { Page, PageRequest, PatientQuery, UserQuery, WriteTx } from './store';
 
-export interface FacilityFields {
-  name: string;
-  timezone: string;
-  capacity: number;
-  is_active: boolean;
-}
-
-export interface UserFields {
-  username: string;
-  password_hash: string;
-  role: Role;
-  user_type: UserType;
-  first_name: string;
-  last_name: string;
-  email: string;
-  phone_number: string;
-  facilities: string[];
-  is_active: boolean;
-}
-
-export interface PatientFields {
-  patient_id: string;
-  first_name: string;
-  last_name: string;
-  phone_number: string;
-  email: string;
-  registered_facility: string | null;
-  is_active: boolean;
-}
+/** The writable fields of each record: everything but the id and the sync provenance. */
+export type FacilityFields = Omit<Facility, 'id' | keyof Versioned>;
+export type UserFields = Omit<User, 'id' | keyof Versioned>;
+export type PatientFields = Omit<Patient, 'id' | keyof Versioned>;
 
 async function checkFacilitiesExist(
   tx: WriteTx,

@@ -2,3 +2,4 @@
 export * from './node-runtime';
 export * from './bootstrap-admin';
 export * from './http-server';
+export * from './start-node';

@@ -1,0 +1,48 @@
+/**
+ * Starts one node around a store its app opened: runtime, first admin, HTTP server.
+ * If anything fails on the way, the store is closed before the error is rethrown.
+ */
+import type { Logger } from '@clinic/api';
+import type { Store } from '@clinic/core';
+import { ensureAdmin } from './bootstrap-admin';
+import { listen, type RunningServer } from './http-server';
+import { createNodeRuntime, type NodeRuntime } from './node-runtime';
+
+export interface StartNodeOptions {
+  role: 'edge' | 'central';
+  store: Store;
+  dataDir: string;
+  port: number;
+  host: string;
+  logger: Logger;
+  version: string;
+  /** Created on first start; later starts change nothing. */
+  admin?: { username: string; password: string };
+}
+
+export interface RunningNode {
+  runtime: NodeRuntime;
+  server: RunningServer;
+  /** Stops accepting requests, lets open ones finish, then closes the store. */
+  stop(): Promise<void>;
+}
+
+export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
+  const { store } = opts;
+  try {
+    const runtime = await createNodeRuntime(opts);
+    if (opts.admin) await ensureAdmin(runtime.directory, opts.admin.username, opts.admin.password);
+    const server = await listen(runtime.app, { port: opts.port, host: opts.host });
+    return {
+      runtime,
+      server,
+      async stop() {
+        await server.close();
+        await store.close();
+      },
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}
