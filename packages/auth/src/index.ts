@@ -3,3 +3,4 @@ export * from './password';
 export * from './keys';
 export * from './tokens';
 export * from './rate-limit';
+export * from './verified-token-cache';

@@ -168,14 +168,18 @@ export function createAppointmentService(deps: CoreDeps) {
     return { has_conflicts: hasConflicts(conflicts), conflicts };
   }
 
-  async function viewInTx(tx: WriteTx, id: string): Promise<AppointmentView> {
+  /**
+   * The appointment as retrieve shows it, read inside the write's own transaction (no
+   * second round trip after commit). A new appointment has delivered nothing yet.
+   */
+  async function detailInTx(tx: WriteTx, id: string, isNew = false): Promise<AppointmentDetail> {
     const view = await tx.getAppointment(id, { includeDeleted: true });
     if (!view) throw new Error(`appointment ${id} vanished inside its own transaction`);
-    return view;
+    return { ...view, notifications_sent: isNew ? [] : await tx.listSentNotifications(id) };
   }
 
   return {
-    async create(fields: AppointmentFields, actor: Actor): Promise<AppointmentView> {
+    async create(fields: AppointmentFields, actor: Actor): Promise<AppointmentDetail> {
       const id = ids.next();
       return store.write(async (tx) => {
         await tx.lock(slotLockKeys(fields));
@@ -196,12 +200,12 @@ export function createAppointmentService(deps: CoreDeps) {
         };
         await tx.insertAppointment(row);
         await queue(tx, row, 'created', people);
-        return viewInTx(tx, id);
+        return detailInTx(tx, id, true);
       });
     },
 
     /** PATCH and PUT: changes fields (and optionally status) of a scheduled appointment. */
-    async update(id: string, patch: AppointmentPatch): Promise<AppointmentView> {
+    async update(id: string, patch: AppointmentPatch): Promise<AppointmentDetail> {
       const patchKeys = (current: Appointment) =>
         slotLockKeys({
           provider: patch.provider ?? current.provider,
@@ -220,7 +224,7 @@ export function createAppointmentService(deps: CoreDeps) {
           throw validationError({ status: [NOT_EDITABLE] });
         }
         if (statusChanges) assertTransition(current.status, status);
-        if (changed.size === 0 && !statusChanges) return viewInTx(tx, id);
+        if (changed.size === 0 && !statusChanges) return detailInTx(tx, id);
 
         const next: Appointment = {
           ...current,
@@ -244,12 +248,12 @@ export function createAppointmentService(deps: CoreDeps) {
         await tx.updateAppointment(next);
         if (next.status === 'cancelled') await queue(tx, next, 'cancelled', people);
         else if (changed.size > 0) await queue(tx, next, 'updated', people);
-        return viewInTx(tx, id);
+        return detailInTx(tx, id);
       });
     },
 
     /** The cancel / complete / mark-no-show actions. */
-    async transition(id: string, to: AppointmentStatus): Promise<AppointmentView> {
+    async transition(id: string, to: AppointmentStatus): Promise<AppointmentDetail> {
       return withAppointment(
         id,
         () => [],
@@ -264,7 +268,7 @@ export function createAppointmentService(deps: CoreDeps) {
           };
           await tx.updateAppointment(next);
           if (to === 'cancelled') await queue(tx, next, 'cancelled');
-          return viewInTx(tx, id);
+          return detailInTx(tx, id);
         },
       );
     },

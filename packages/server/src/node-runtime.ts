@@ -5,6 +5,7 @@
  */
 import { createApp, type ApiDeps, type AppEnv, type Logger } from '@clinic/api';
 import {
+  cacheVerifiedTokens,
   createLoginRateLimiter,
   createTokenService,
   DUMMY_PASSWORD_HASH,
@@ -61,7 +62,10 @@ export async function createNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeR
   const ids = createUuidV7Generator(clock);
   const nodeId = await nodeIdentity(opts.store, ids);
   const signingKey = await loadOrCreateSigningKey(opts.dataDir);
-  const tokens = createTokenService({ signingKey, clock, issuer: `clinic:${opts.role}:${nodeId}` });
+  const tokens = cacheVerifiedTokens(
+    createTokenService({ signingKey, clock, issuer: `clinic:${opts.role}:${nodeId}` }),
+    clock,
+  );
   const core = { store: opts.store, clock, ids, nodeId };
   const appointments = createAppointmentService(core);
   const directory = createDirectoryService(core);

@@ -3,5 +3,5 @@
  * clinic (edge) nodes. See store.ts for how transactions and reads are arranged.
  */
 export { openSqliteStore, type SqliteStoreOptions } from './open';
-export { SqliteStore } from './store';
+export type { SqliteStore } from './store';
 export type { ConnectionPragmas } from './connection';

@@ -70,12 +70,13 @@ describe('overlap query plan', () => {
     const facilities = Array.from({ length: 3 }, () => makeFacility());
     const providers = Array.from({ length: 20 }, () => makeUser());
     const patients = Array.from({ length: 300 }, () => makePatient());
+    const nth = <T>(rows: T[], i: number): T => rows[i % rows.length] as T;
     const appointments: Appointment[] = Array.from({ length: 3000 }, (_, i) => {
       const start = FIXED_NOW + Math.floor(i / 50) * 24 * HOUR_MS + (i % 50) * HOUR_MS;
       return makeAppointment({
-        facility: (facilities[i % 3] as { id: string }).id,
-        provider: (providers[i % 20] as { id: string }).id,
-        patient: (patients[i % 300] as { id: string }).id,
+        facility: nth(facilities, i).id,
+        provider: nth(providers, i).id,
+        patient: nth(patients, i).id,
         start_time: start,
         end_time: start + HOUR_MS / 2,
         status: i % 7 === 0 ? 'cancelled' : 'scheduled',

@@ -6,7 +6,9 @@
  *   take turns through a FIFO mutex: acquire, BEGIN IMMEDIATE, await fn(tx), COMMIT (or
  *   ROLLBACK and rethrow), release. BEGIN IMMEDIATE takes SQLite's write lock up front,
  *   which also serializes against other processes (waiting up to busy_timeout; note that
- *   this wait blocks the event loop, as every better-sqlite3 call does).
+ *   this wait blocks the event loop, as every better-sqlite3 call does). Hence: one
+ *   store per file per process; a second store on the same file in the same process
+ *   would block the event loop waiting for a lock that the first cannot release.
  * - The READER serves every read outside `write()`. In WAL mode it sees the last
  *   committed state, never the open transaction of the writer.
  *

@@ -93,7 +93,7 @@ export function appointmentRoutes(deps: ApiDeps, docs: ApiDocs) {
   });
   app.post('/', validate('json', appointmentCreate), async (c) => {
     const created = await appointments.create(c.req.valid('json'), c.get('actor'));
-    return c.json(await detailResponse(created.id), 201);
+    return c.json(serializeAppointmentDetail(created, clock.now()), 201);
   });
 
   docs.add({
@@ -170,8 +170,8 @@ export function appointmentRoutes(deps: ApiDeps, docs: ApiDocs) {
     responses: { 200: detail, 404: notFound },
   });
   app.patch(`/${ID}`, validate('json', appointmentPatch), async (c) => {
-    await appointments.update(c.req.param('id'), c.req.valid('json'));
-    return c.json(await detailResponse(c.req.param('id')));
+    const updated = await appointments.update(c.req.param('id'), c.req.valid('json'));
+    return c.json(serializeAppointmentDetail(updated, clock.now()));
   });
 
   docs.add({
@@ -183,8 +183,8 @@ export function appointmentRoutes(deps: ApiDeps, docs: ApiDocs) {
     responses: { 200: detail, 404: notFound },
   });
   app.put(`/${ID}`, validate('json', appointmentReplace), async (c) => {
-    await appointments.update(c.req.param('id'), c.req.valid('json'));
-    return c.json(await detailResponse(c.req.param('id')));
+    const updated = await appointments.update(c.req.param('id'), c.req.valid('json'));
+    return c.json(serializeAppointmentDetail(updated, clock.now()));
   });
 
   docs.add({
@@ -230,8 +230,8 @@ export function appointmentRoutes(deps: ApiDeps, docs: ApiDocs) {
       },
     });
     app.post(`/${ID}/${action}`, async (c) => {
-      await appointments.transition(c.req.param('id'), status);
-      return c.json(await detailResponse(c.req.param('id')));
+      const changed = await appointments.transition(c.req.param('id'), status);
+      return c.json(serializeAppointmentDetail(changed, clock.now()));
     });
   }
 
