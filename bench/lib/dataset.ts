@@ -16,8 +16,12 @@
  *   conflict (every request must be a 201), while each one's 12-hour overlap window still
  *   covers that day's seeded visits of its provider, patient and facility.
  */
-import { buildNotifications, type FacilityFields, type PatientFields } from '@clinic/core';
-import type { UserFields } from '@clinic/core';
+import {
+  buildNotifications,
+  type FacilityFields,
+  type PatientFields,
+  type UserFields,
+} from '@clinic/core';
 import {
   APPOINTMENT_TYPES,
   formatIsoDateTime,
@@ -44,13 +48,17 @@ export interface Shape {
   clients: number;
 }
 
-export function makeShape(appointments: number, clients: number): Shape {
+/**
+ * The default shape: 8 facilities, 50 providers, `patients` patients (at least 4 per
+ * provider, so every client owns more patients than providers).
+ */
+export function makeShape(appointments: number, clients: number, patients: number): Shape {
   const providers = Math.max(50, clients);
   return {
     appointments,
     facilities: 8,
     providers,
-    patients: Math.max(5000, providers * 20),
+    patients: Math.max(patients, providers * 4),
     clients,
   };
 }

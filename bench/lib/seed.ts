@@ -8,6 +8,7 @@
  * minutes on PGlite.
  */
 import { hashPassword } from '@clinic/auth';
+import type { Facility, Patient, User } from '@clinic/domain';
 import type { NodeRuntime } from '@clinic/server';
 import {
   facilityFields,
@@ -32,19 +33,19 @@ export async function seedDirectory(
   scope: string,
 ): Promise<Directory> {
   const { directory } = runtime;
-  const facilities = [];
+  const facilities: Facility[] = [];
   for (let i = 0; i < shape.facilities; i += 1) {
     facilities.push(await directory.facilities.create(facilityFields(i)));
   }
   const facilityId = (i: number) => facilities[facilityIndexOf(i, shape)]!.id;
 
   const passwordHash = await hashPassword(PROVIDER_PASSWORD);
-  const providers = [];
+  const providers: User[] = [];
   for (let j = 0; j < shape.providers; j += 1) {
     providers.push(await directory.users.create(providerFields(j, facilityId(j), passwordHash)));
   }
 
-  const patients = [];
+  const patients: Patient[] = [];
   const report = progress(scope, 'patients (via the service)', shape.patients);
   for (let i = 0; i < shape.patients; i += 1) {
     patients.push(await directory.patients.create(patientFields(i, facilityId(i))));
