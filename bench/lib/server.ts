@@ -61,8 +61,6 @@ function childEnv(): NodeJS.ProcessEnv {
 
 async function startOnce(opts: ServerOptions, port: number): Promise<ServerProcess> {
   const args = [
-    ...(opts.nodeArgs ?? []),
-    CLI,
     opts.role,
     '--host',
     HOST,
@@ -77,7 +75,13 @@ async function startOnce(opts: ServerOptions, port: number): Promise<ServerProce
     '--log-level',
     'info',
   ];
-  const child: ChildProcess = spawn(process.execPath, args, {
+  // Without --node-option the server starts exactly as `npx clinic` does: the bin as an
+  // executable, so its shebang's runtime settings (V8 young generation, malloc arenas)
+  // are what is measured. With --node-option, node runs the bin with those flags instead.
+  const nodeArgs = opts.nodeArgs ?? [];
+  const [command, argv] =
+    nodeArgs.length === 0 ? [CLI, args] : [process.execPath, [...nodeArgs, CLI, ...args]];
+  const child: ChildProcess = spawn(command, argv, {
     cwd: REPO_ROOT,
     env: childEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,8 +3,6 @@
  * the demo (both), and shuts them down cleanly on SIGINT/SIGTERM.
  */
 import { createLogger } from '@clinic/api';
-import { startCentral } from '@clinic/central';
-import { startEdge } from '@clinic/edge';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, HELP, parseCommand, type DemoConfig } from './config';
@@ -40,7 +38,12 @@ function onShutdown(running: Stoppable[]): void {
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
+// Each command loads only what it runs: a clinic node never loads PGlite or pg (~46 MB).
+const loadCentral = () => import('@clinic/central');
+const loadEdge = () => import('@clinic/edge');
+
 async function runDemo(config: DemoConfig, running: Stoppable[]): Promise<void> {
+  const [{ startCentral }, { startEdge }] = await Promise.all([loadCentral(), loadEdge()]);
   const logger = createLogger({ level: config.logLevel });
   const data = resolve(config.data);
   console.log(`Starting the demo (data in ${data}; the first start takes a few seconds)…`);
@@ -99,6 +102,7 @@ async function main(): Promise<void> {
     case 'central': {
       const c = parsed.config;
       const logger = createLogger({ level: c.logLevel });
+      const { startCentral } = await loadCentral();
       const central = await startCentral({
         port: c.port,
         host: c.host,
@@ -123,6 +127,7 @@ async function main(): Promise<void> {
           'warning: --central/--token are accepted, but sync with central is not in this version yet; running standalone.',
         );
       }
+      const { startEdge } = await loadEdge();
       const edge = await startEdge({
         port: c.port,
         host: c.host,

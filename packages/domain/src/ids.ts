@@ -25,6 +25,10 @@ export function createUuidV7Generator(
   let lastMs = -1;
   let counter = 0; // 12 bits in rand_a, bumped within one millisecond
   const bytes = new Uint8Array(16);
+  // Random bytes are drawn 64 ids at a time: one call to the random source instead of one
+  // per id (it showed up at ~3% of a booking's CPU).
+  const pool = new Uint8Array(16 * 64);
+  let poolOffset = pool.length;
   return {
     next(): string {
       let ms = clock.now();
@@ -39,7 +43,12 @@ export function createUuidV7Generator(
         lastMs = ms;
         counter = 0;
       }
-      fillRandom(bytes);
+      if (poolOffset === pool.length) {
+        fillRandom(pool);
+        poolOffset = 0;
+      }
+      bytes.set(pool.subarray(poolOffset, poolOffset + 16));
+      poolOffset += 16;
       bytes[0] = Math.floor(ms / 2 ** 40) & 0xff;
       bytes[1] = Math.floor(ms / 2 ** 32) & 0xff;
       bytes[2] = (ms >>> 24) & 0xff;

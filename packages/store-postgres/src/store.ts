@@ -15,7 +15,10 @@ export function createStore(db: Database): Store {
     ...createReads(db),
 
     write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
-      return db.transaction((ex) => fn({ ...createReads(ex), ...createWrites(ex) }));
+      const serialized = db.kind === 'pglite';
+      return db.transaction((ex) =>
+        fn({ ...createReads(ex), ...createWrites(ex, { serialized }) }),
+      );
     },
 
     async getMeta(key) {

@@ -3,8 +3,9 @@
  *
  * - The WRITER runs every transaction. better-sqlite3 is synchronous but `write(fn)` is
  *   async (fn awaits), and one connection cannot interleave two transactions, so writes
- *   take turns through a FIFO mutex: acquire, BEGIN IMMEDIATE, await fn(tx), COMMIT (or
- *   ROLLBACK and rethrow), release. BEGIN IMMEDIATE takes SQLite's write lock up front,
+ *   take turns in FIFO order. The writes waiting when the writer gets its turn share one
+ *   SQLite transaction and one COMMIT (group commit, see group-commit.ts); each keeps its
+ *   own all-or-nothing outcome through a SAVEPOINT, and is answered after the COMMIT. BEGIN IMMEDIATE takes SQLite's write lock up front,
  *   which also serializes against other processes (waiting up to busy_timeout; note that
  *   this wait blocks the event loop, as every better-sqlite3 call does). Hence: one
  *   store per file per process; a second store on the same file in the same process
@@ -22,6 +23,7 @@
 import type { Store, WriteTx } from '@clinic/core';
 import { readPragmas, type ConnectionPragmas, type SqliteDatabase } from './connection';
 import * as meta from './meta-queries';
+import { runGroup, type GroupConnection, type Job } from './group-commit';
 import { AsyncMutex } from './mutex';
 import { SqliteReads } from './reads';
 import { StatementCache } from './statement-cache';
@@ -36,6 +38,11 @@ export class SqliteStore extends SqliteReads implements Store {
   readonly #reader: SqliteDatabase | undefined;
   readonly #writerSql: StatementCache;
   readonly #mutex = new AsyncMutex();
+  readonly #groupConnection: GroupConnection;
+  /** write() calls waiting for the writer, in call order. */
+  readonly #queue: Job[] = [];
+  /** Whether a group is scheduled on the mutex (and will take what is queued). */
+  #groupScheduled = false;
   /** Set by close(): no new writes are accepted. */
   #closing: Promise<void> | undefined;
   /** Set once the connections are closed: nothing is accepted. */
@@ -52,6 +59,12 @@ export class SqliteStore extends SqliteReads implements Store {
     this.#writer = writer;
     this.#reader = reader;
     this.#writerSql = writerSql;
+    this.#groupConnection = {
+      run: (sql) => writerSql.run(sql),
+      get inTransaction() {
+        return writer.inTransaction;
+      },
+    };
   }
 
   /**
@@ -61,7 +74,42 @@ export class SqliteStore extends SqliteReads implements Store {
    */
   async write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
     this.#checkAcceptingWrites();
-    return this.#mutex.runExclusive(() => this.#transaction(fn));
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({
+        run: () => this.#runInSavepoint(fn),
+        resolve: resolve as (value: unknown) => void,
+        reject,
+      });
+      this.#scheduleGroup();
+    });
+  }
+
+  #scheduleGroup(): void {
+    if (this.#groupScheduled) return;
+    this.#groupScheduled = true;
+    void this.#mutex.runExclusive(async () => {
+      this.#groupScheduled = false;
+      if (this.#queue.length === 0) return;
+      try {
+        if (this.#closed) throw new Error('The SQLite store is closed.');
+        await runGroup(this.#groupConnection, () => this.#queue.shift());
+      } catch (error) {
+        // BEGIN failed (write lock held elsewhere past busy_timeout, or closed): none of
+        // the waiting writes can run now, so each is refused with the reason.
+        for (const job of this.#queue.splice(0)) job.reject(error);
+      }
+      if (this.#queue.length > 0) this.#scheduleGroup();
+    });
+  }
+
+  /** One write inside the group's transaction; the savepoint is handled by runGroup. */
+  async #runInSavepoint<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+    const tx = new SqliteWriteTx(this.#writerSql);
+    try {
+      return await fn(tx);
+    } finally {
+      tx.end();
+    }
   }
 
   async getMeta(key: string): Promise<string | undefined> {
@@ -113,35 +161,5 @@ export class SqliteStore extends SqliteReads implements Store {
 
   #checkAcceptingWrites(): void {
     if (this.#closing !== undefined) throw new Error('The SQLite store is closed.');
-  }
-
-  /** One transaction; the caller holds the mutex. */
-  async #transaction<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
-    this.#writerSql.run('BEGIN IMMEDIATE');
-    const tx = new SqliteWriteTx(this.#writerSql);
-    let result: T;
-    try {
-      result = await fn(tx);
-    } catch (error) {
-      tx.end();
-      this.#rollback();
-      throw error;
-    }
-    tx.end();
-    try {
-      this.#writerSql.run('COMMIT');
-    } catch (error) {
-      this.#rollback();
-      throw error;
-    }
-    return result;
-  }
-
-  /**
-   * Rolls back the open transaction, if SQLite has not already done so (some errors,
-   * e.g. SQLITE_FULL, roll back by themselves).
-   */
-  #rollback(): void {
-    if (this.#writer.inTransaction) this.#writerSql.run('ROLLBACK');
   }
 }
