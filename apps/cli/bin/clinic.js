@@ -16,7 +16,9 @@ if (fresh) {
   try {
     entry = pathToFileURL(await buildBundle()).href;
   } catch (err) {
-    process.stderr.write(`clinic: could not build the bundle (${err?.message ?? err}); running from source\n`);
+    process.stderr.write(
+      `clinic: could not build the bundle (${err?.message ?? err}); running from source\n`,
+    );
     const { register } = await import('tsx/esm/api');
     register();
     entry = new URL('../src/main.ts', import.meta.url).href;
