@@ -97,6 +97,7 @@ export async function http(
   url: string,
   body?: unknown,
   token?: string,
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- bodies are asserted field by field
 ): Promise<{ status: number; body: any }> {
   const res = await fetch(url, {
     method,
