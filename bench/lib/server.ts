@@ -1,6 +1,6 @@
 /**
  * Runs a real `clinic edge` / `clinic central` server as a child process
- * (`node apps/cli/bin/clinic.js <role> --port P --data DIR --admin-user U ...`) on
+ * (`apps/cli/bin/clinic.js <role> --port P --data DIR --admin-user U ...`) on
  * 127.0.0.1 and a free port picked here (the CLI would not report the port of
  * `--port 0`), waits for its "listening on" line, and stops it by its pid.
  */
@@ -126,7 +126,7 @@ async function startOnce(opts: ServerOptions, port: number): Promise<ServerProce
     role: opts.role,
     pid: child.pid as number,
     url,
-    command: `node ${args.join(' ')}`,
+    command: [command === CLI ? CLI : `node ${nodeArgs.join(' ')} ${CLI}`, ...args].join(' '),
     output: () => output,
     stop: () => killChild(child),
   };
