@@ -99,11 +99,10 @@ export function createAppointmentService(deps: CoreDeps) {
     changed: ReadonlySet<string>,
     requireFuture: boolean,
   ) {
-    const [patient, provider, facility] = await Promise.all([
-      tx.getPatient(fields.patient),
-      tx.getUser(fields.provider),
-      tx.getFacility(fields.facility),
-    ]);
+    // One after the other: a transaction is one connection, which runs one statement at a time.
+    const patient = await tx.getPatient(fields.patient);
+    const provider = await tx.getUser(fields.provider);
+    const facility = await tx.getFacility(fields.facility);
     const errors: FieldErrors = {};
     if (changed.has('start_time') || changed.has('end_time')) {
       validateTimes(fields, { now: clock.now(), requireFuture }, errors);

@@ -21,6 +21,8 @@
  * - An error thrown by a transaction method ends the transaction: do not catch it inside
  *   `fn` and carry on (PostgreSQL aborts the transaction; SQLite would not, so the port
  *   forbids it for both).
+ * - Inside `fn`, await each `tx` call before the next: a transaction is one connection,
+ *   which runs one statement at a time (node-postgres deprecates overlapping queries).
  * - `write()` and `setMeta()` must not be called from inside a `write()` callback
  *   (SQLite serializes writers: a nested call waits for itself forever).
  */
