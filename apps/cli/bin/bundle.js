@@ -25,7 +25,7 @@ const ROOT = resolve(CLI_DIR, '../..');
 const ENTRY = join(CLI_DIR, 'src/main.ts');
 const DIST = join(CLI_DIR, 'dist');
 const CURRENT = join(DIST, 'current.json');
-const KEEP_BUILDS = 2;
+const STALE_BUILD_MS = 60_000;
 
 function fingerprint(file) {
   const s = statSync(file);
@@ -96,12 +96,13 @@ export async function buildBundle() {
   const pointer = `${CURRENT}.${process.pid}.tmp`;
   writeFileSync(pointer, JSON.stringify({ build, inputs }));
   renameSync(pointer, CURRENT);
-  // Keep the newest builds (a process may be starting from the previous one).
-  const builds = readdirSync(DIST)
-    .filter((d) => d.startsWith('build-'))
-    .sort();
-  for (const old of builds.slice(0, -KEEP_BUILDS)) {
-    if (old !== build) rmSync(join(DIST, old), { recursive: true, force: true });
+  // Remove superseded builds, but only old ones: a process starting right now may still be
+  // importing the build it found a moment ago.
+  const builds = readdirSync(DIST).filter((d) => d.startsWith('build-') && d !== build);
+  for (const old of builds) {
+    const dir = join(DIST, old);
+    if (Date.now() - statSync(dir).mtimeMs > STALE_BUILD_MS)
+      rmSync(dir, { recursive: true, force: true });
   }
   return join(DIST, build, 'clinic.mjs');
 }
