@@ -350,7 +350,9 @@ describe.each(apiAdapters())('appointments API on %s', (kind) => {
     expect(p2.body.results.map((r: { id: string }) => r.id)).toEqual(ids.slice(20));
     expect(p2.body.next).toBeNull();
     expect(p2.body.previous).not.toContain('page=');
-    expect((await h.request('GET', `${base}&page=3`, { token: f.providerToken })).status).toBe(404);
+    const pastEnd = await h.request('GET', `${base}&page=3`, { token: f.providerToken });
+    expect(pastEnd.status).toBe(404);
+    expect(pastEnd.body).toEqual({ detail: 'Invalid page.' });
     expect(
       (await h.request('GET', `${base}&page_size=5`, { token: f.providerToken })).body.results,
     ).toHaveLength(5);

@@ -40,7 +40,6 @@ export function domainErrorResponse(c: Context, err: DomainError): Response {
   }
   if (status === 401) c.header('WWW-Authenticate', 'Bearer realm="api"');
   if (err.details && status === 400) return c.json(err.details, 400);
-  if (err.code === ErrorCode.NotFound) return c.json({ detail: MESSAGES.notFound }, 404);
   return c.json({ detail: err.message }, status);
 }
 
