@@ -21,18 +21,16 @@ import {
   MAX_DURATION_MS,
   validateReferences,
   validateTimes,
-  type Appointment,
   type FieldErrors,
 } from '@clinic/domain';
 import { PGlite } from '@electric-sql/pglite';
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { bookingRow } from './lib/booking-row';
 import { makeTempDir, removeTempDir } from './lib/cleanup';
 import { BookingPlan, buildDirectoryRows, type Shape } from './lib/dataset';
 import { log } from './lib/log';
 import { pgInsertDirectory, pgInsertStatement, pgSeedAppointments } from './lib/pg-bulk';
 import { runRawLoop, type RawResult } from './lib/raw-loop';
-import { REPO_ROOT } from './lib/server';
 // The adapter's own column lists, row mappers and overlap query, so the baseline runs
 // exactly its SQL.
 import {
@@ -44,11 +42,11 @@ import {
   toPatient,
   toUser,
 } from '../packages/store-postgres/src/columns';
+import { loadMigrations } from '@clinic/store-postgres';
 import { OVERLAP_SQL, overlapParams } from '../packages/store-postgres/src/overlap-query';
 
 type Row = Record<string, unknown>;
 
-const MIGRATIONS = join(REPO_ROOT, 'packages/store-postgres/src/migrations');
 const NODE_ID = 'raw-pglite-bench';
 const SCOPE = 'raw pglite';
 
@@ -62,16 +60,13 @@ const SQL = {
 };
 
 async function applyMigrations(pg: PGlite): Promise<string[]> {
-  const files = readdirSync(MIGRATIONS)
-    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
-    .sort();
-  for (const f of files) {
-    const sql = readFileSync(join(MIGRATIONS, f), 'utf8');
+  const migrations = await loadMigrations();
+  for (const m of migrations) {
     await pg.transaction(async (tx) => {
-      await tx.exec(sql);
+      await tx.exec(m.sql);
     });
   }
-  return files;
+  return migrations.map((m) => `${String(m.version).padStart(4, '0')}_${m.name}`);
 }
 
 export interface RawPgliteResult extends RawResult {
@@ -148,18 +143,7 @@ export async function benchRawPglite(
         if (hasConflicts(findConflicts(b, overlapping, facility.capacity))) {
           throw new Error('conflict');
         }
-        const row: Appointment = {
-          id: ids.next(),
-          ...b,
-          status: 'scheduled',
-          // The server books as the admin; any existing user costs the same FK check.
-          created_by: b.provider,
-          deleted_at: null,
-          origin_node: NODE_ID,
-          version: 1,
-          created_at: now,
-          updated_at: now,
-        };
+        const row = bookingRow(b, ids, now, NODE_ID);
         await tx.query(insertAppointment.sql, insertAppointment.values([row]));
         const notes = buildNotifications(ids, now, row, 'created', { patient, provider });
         const insert = insertNotifications.get(notes.length);

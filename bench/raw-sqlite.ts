@@ -22,15 +22,15 @@ import {
   MAX_DURATION_MS,
   validateReferences,
   validateTimes,
-  type Appointment,
   type Facility,
   type FieldErrors,
   type Patient,
   type User,
 } from '@clinic/domain';
 import Database from 'better-sqlite3';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
+import { bookingRow } from './lib/booking-row';
 import { makeTempDir, removeTempDir } from './lib/cleanup';
 import {
   BookingPlan,
@@ -42,11 +42,10 @@ import {
 import { log, progress } from './lib/log';
 import { runRawLoop, type RawResult } from './lib/raw-loop';
 import { summarize, type LatencySummary } from './lib/stats';
-import { REPO_ROOT } from './lib/server';
 // The adapter's overlap query itself, so the baseline runs exactly its SQL.
+import { loadMigrations } from '../packages/store-sqlite/src/migrate';
 import { OVERLAP_SQL, overlapParams } from '../packages/store-sqlite/src/overlap-query';
 
-const MIGRATIONS = join(REPO_ROOT, 'packages/store-sqlite/src/migrations');
 const NODE_ID = 'raw-sqlite-bench';
 const SCOPE = 'raw sqlite';
 
@@ -93,11 +92,9 @@ const sqlBool = <T extends { is_active: boolean }>(row: T) => ({
 const fromSqlBool = (row: Row) => ({ ...row, is_active: row.is_active === 1 });
 
 function applyMigrations(db: Database.Database): string[] {
-  const files = readdirSync(MIGRATIONS)
-    .filter((f) => /^\d{4}_[a-z0-9_]+\.sql$/.test(f))
-    .sort();
-  for (const f of files) db.exec(readFileSync(join(MIGRATIONS, f), 'utf8'));
-  return files;
+  const migrations = loadMigrations();
+  for (const m of migrations) db.exec(m.sql);
+  return migrations.map((m) => `${String(m.version).padStart(4, '0')}_${m.name}`);
 }
 
 function seed(db: Database.Database, dir: Directory, shape: Shape, day0: number) {
@@ -241,18 +238,7 @@ export async function benchRawSqlite(
         if (hasConflicts(findConflicts(b, candidates, facility.capacity))) {
           throw new Error('conflict');
         }
-        const row: Appointment = {
-          id: ids.next(),
-          ...b,
-          status: 'scheduled',
-          // The server books as the admin; any existing user costs the same FK check.
-          created_by: b.provider,
-          deleted_at: null,
-          origin_node: NODE_ID,
-          version: 1,
-          created_at: now,
-          updated_at: now,
-        };
+        const row = bookingRow(b, ids, now, NODE_ID);
         st.appointment.run(row);
         for (const n of buildNotifications(ids, now, row, 'created', { patient, provider })) {
           st.notification.run(n);
