@@ -1,19 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { makeFacility } from '../../../tests/conformance/fixtures';
+import { makeTempDir, type TempDir } from '../../../tests/support/tmp-dir';
 import { openSqliteStore } from './open';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+let dir: TempDir;
+beforeEach(async () => {
+  dir = await makeTempDir('clinic-group');
 });
-function store() {
-  const dir = mkdtempSync(join(tmpdir(), 'clinic-group-'));
-  dirs.push(dir);
-  return openSqliteStore({ file: join(dir, 'clinic.db') });
-}
+afterEach(() => dir.cleanup());
+const store = () => openSqliteStore({ file: join(dir.path, 'clinic.db') });
 
 describe('SqliteStore group commit', () => {
   it('concurrent writes keep their own outcome: failures leave nothing, the rest commit', async () => {
