@@ -73,11 +73,10 @@ export async function createNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeR
     appointments,
     directory,
     store: opts.store,
+    // The API answers refresh with {access} only: the claims stay on the server.
     tokens: {
-      issue: (user) => tokens.issue(user),
+      ...tokens,
       refresh: async (token) => ({ access: (await tokens.refresh(token)).access }),
-      verify: (token, typ) => tokens.verify(token, typ),
-      jwks: () => tokens.jwks(),
     },
     passwords: { hash: hashPassword, verify: verifyPassword, dummyHash: DUMMY_PASSWORD_HASH },
     loginLimiter: createLoginRateLimiter({ clock }),
