@@ -119,9 +119,33 @@ export default tseslint.config(
           patterns: [
             'hono',
             'hono/*',
+            '@clinic/sync',
             '@clinic/api',
             '@clinic/server',
             '@clinic/auth',
+            '@clinic/edge',
+            '@clinic/central',
+            '@clinic/cli',
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Sync speaks to ports (its own and core's); adapters implement them, apps wire them.
+    files: ['sync/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            'better-sqlite3',
+            'pg',
+            '@electric-sql/pglite',
+            '@clinic/store-*',
+            '@clinic/api',
+            '@clinic/server',
             '@clinic/edge',
             '@clinic/central',
             '@clinic/cli',

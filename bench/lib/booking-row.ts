@@ -14,6 +14,7 @@ export function bookingRow(b: Booking, ids: IdGenerator, now: number, nodeId: st
     // The server books as the admin; any existing user costs the same FK check.
     created_by: b.provider,
     deleted_at: null,
+    clocks: '{}',
     origin_node: nodeId,
     version: 1,
     created_at: now,

@@ -154,6 +154,7 @@ export function buildDirectoryRows(
   const patients = Array.from({ length: shape.patients }, (_, i) => ({
     id: ids.next(),
     ...patientFields(i, facilityId(i)),
+    clocks: '{}',
     ...stamp,
   }));
   return { facilities, providers, patients };
@@ -212,6 +213,7 @@ export function seededAppointment(
     end_time: start + duration,
     created_by: provider.id,
     deleted_at: null,
+    clocks: '{}',
     origin_node: nodeId,
     version: 1,
     created_at: now,

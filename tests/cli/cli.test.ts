@@ -167,13 +167,20 @@ describe('clinic CLI', () => {
     await demo.waitFor(/Press Ctrl\+C to stop/, 60_000);
     expect(demo.output()).toContain(`http://127.0.0.1:${port}`);
     expect(demo.output()).toContain(`http://127.0.0.1:${port + 1}`);
-    expect(demo.output()).toContain('Demo data created.');
+    expect(demo.output()).toContain('Demo data created on central.');
+    const tokens: string[] = [];
     for (const p of [port, port + 1]) {
-      const login = await http('POST', `http://127.0.0.1:${p}/api/v1/auth/token/`, {
-        username: 'dr.amina',
-        password: 'clinic-demo-2026',
-      });
+      // The clinic node gets its staff from central by sync: wait for the first pull.
+      let login = { status: 0, body: {} as { access?: string } };
+      for (let i = 0; i < 100 && login.status !== 200; i += 1) {
+        login = await http('POST', `http://127.0.0.1:${p}/api/v1/auth/token/`, {
+          username: 'dr.amina',
+          password: 'clinic-demo-2026',
+        });
+        if (login.status !== 200) await new Promise((r) => setTimeout(r, 200));
+      }
       expect(login.status).toBe(200);
+      tokens.push(login.body.access!);
       const list = await http(
         'GET',
         `http://127.0.0.1:${p}/api/v1/appointments/upcoming/`,
@@ -182,6 +189,45 @@ describe('clinic CLI', () => {
       );
       expect(list.body.count).toBe(20);
     }
+    // A booking on the clinic node reaches central through sync.
+    const list = await http(
+      'GET',
+      `http://127.0.0.1:${port + 1}/api/v1/appointments/upcoming/`,
+      undefined,
+      tokens[1],
+    );
+    const first = list.body.results[0];
+    const at = Date.parse(first.start_time) + 7 * 24 * 3_600_000;
+    const booked = await http(
+      'POST',
+      `http://127.0.0.1:${port + 1}/api/v1/appointments/`,
+      {
+        patient: first.patient,
+        provider: first.provider,
+        facility: first.facility,
+        appointment_type: 'consultation',
+        reason: 'Booked on the clinic node',
+        start_time: new Date(at).toISOString(),
+        end_time: new Date(at + 1_800_000).toISOString(),
+      },
+      tokens[1],
+    );
+    expect(booked.status).toBe(201);
+    const run = await http(
+      'POST',
+      `http://127.0.0.1:${port + 1}/api/v1/sync/run/`,
+      undefined,
+      tokens[1],
+    );
+    expect(run.status).toBe(200);
+    expect(run.body).toMatchObject({ online: true, pending_mutations: 0 });
+    const onCentral = await http(
+      'GET',
+      `http://127.0.0.1:${port}/api/v1/appointments/${booked.body.id as string}/`,
+      undefined,
+      tokens[0],
+    );
+    expect(onCentral.status).toBe(200);
     const health = await http('GET', `http://127.0.0.1:${port}/healthz`);
     expect(health.body).toMatchObject({ role: 'central', database: 'pglite' });
     demo.kill('SIGINT');

@@ -1,27 +1,87 @@
 /**
- * Central: the same API on PostgreSQL, embedded PGlite in the data directory by
- * default, or a PostgreSQL server with --database-url.
+ * Central: the same API on PostgreSQL (embedded PGlite in the data directory by default,
+ * or a PostgreSQL server with --database-url), plus what only central does: enrolled
+ * nodes, the push reconciler that finds late conflicts, and the shape server the nodes
+ * pull from (sync/SPEC.md). Wiring only.
  */
-import type { Store } from '@clinic/core';
-import { startNode, type RunningNode, type StartNodeOptions } from '@clinic/server';
-import { openPgliteStore, openPostgresStore } from '@clinic/store-postgres';
+import { startNode, systemClock, type RunningNode, type StartNodeOptions } from '@clinic/server';
+import {
+  createCentralSyncStore,
+  openPgliteStore,
+  openPostgresStore,
+  type PgStore,
+} from '@clinic/store-postgres';
+import { centralSyncRoutes, createNodeService, createReconciler } from '@clinic/sync';
+import { createUuidV7Generator } from '@clinic/domain';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { createCentralShape } from './central-shape';
 
-export interface CentralOptions extends Omit<StartNodeOptions, 'role' | 'store'> {
+export interface CentralOptions extends Omit<
+  StartNodeOptions,
+  'role' | 'store' | 'hooks' | 'ports' | 'attach'
+> {
   /** A PostgreSQL server; when absent, PGlite in `<dataDir>/pglite`. */
   databaseUrl?: string;
+  /** Shape long-poll timeout (tests shorten it). Default 20 s. */
+  liveTimeoutMs?: number;
 }
 export type RunningCentral = RunningNode;
 
-export async function openCentralStore(dataDir: string, databaseUrl?: string): Promise<Store> {
+export async function openCentralStore(dataDir: string, databaseUrl?: string): Promise<PgStore> {
   if (databaseUrl) return openPostgresStore({ connectionString: databaseUrl });
   return openPgliteStore({ dataDir: join(dataDir, 'pglite') });
 }
 
+/**
+ * The central-only parts of a node (nodes API, conflict re-checks, sync routes), for
+ * startNode or for a test that assembles the runtime itself.
+ */
+export function centralParts(
+  store: PgStore,
+  options: { liveTimeoutMs?: number | undefined } = {},
+): Pick<StartNodeOptions, 'ports' | 'hooks' | 'attach'> {
+  const sync = createCentralSyncStore(store);
+  const clock = systemClock;
+  const nodes = createNodeService({ sync, reads: store, ids: createUuidV7Generator(clock), clock });
+  return {
+    ports: { nodes },
+    // Central's own writes re-check the conflicts of the appointment they change.
+    hooks: ({ conflicts }) => ({
+      appointmentWritten: (tx, change) => conflicts.recheck(tx, change.after),
+    }),
+    attach: async (runtime) => {
+      const reconciler = createReconciler({
+        sync,
+        conflicts: runtime.conflicts,
+        clock: runtime.clock,
+        hlc: runtime.hlc,
+      });
+      const shape = await createCentralShape(
+        store,
+        nodes,
+        sync,
+        runtime.clock,
+        options.liveTimeoutMs,
+      );
+      runtime.app.route(
+        '/',
+        centralSyncRoutes({
+          nodes,
+          sync,
+          reconciler,
+          clock: runtime.clock,
+          central: { nodeId: runtime.nodeId, jwks: () => runtime.tokens.jwks() },
+          ...(shape && { shape }),
+        }),
+      );
+    },
+  };
+}
+
 export async function startCentral(opts: CentralOptions): Promise<RunningCentral> {
   mkdirSync(opts.dataDir, { recursive: true });
-  const { databaseUrl, ...rest } = opts;
+  const { databaseUrl, liveTimeoutMs, ...rest } = opts;
   const store = await openCentralStore(opts.dataDir, databaseUrl);
-  return startNode({ ...rest, role: 'central', store });
+  return startNode({ ...rest, role: 'central', store, ...centralParts(store, { liveTimeoutMs }) });
 }

@@ -132,8 +132,10 @@ Usage:
   clinic central --port P --data DIR [--database-url URL] [--admin-user U --admin-password W]
       The central server. PostgreSQL: embedded PGlite in DIR unless --database-url
       (or DATABASE_URL) names a server.
-  clinic edge --port P --data DIR [--admin-user U --admin-password W]
-      A clinic node on a SQLite file in DIR.
+  clinic edge --port P --data DIR [--central URL --token T] [--admin-user U --admin-password W]
+      A clinic node on a SQLite file in DIR. On first start, --central and --token
+      (from POST /api/v1/nodes/ on central; or CLINIC_NODE_TOKEN) enroll it; later
+      starts need only --data. It syncs with central in the background.
 
 Options:
   --host H              address to bind (default 127.0.0.1)

@@ -7,6 +7,8 @@ import type { AppointmentType } from '@clinic/domain';
 import type { NodeRuntime } from '@clinic/server';
 
 export const DEMO_PASSWORD = 'clinic-demo-2026';
+/** The facility the demo's clinic node is enrolled for. */
+export const DEMO_CLINIC_FACILITY = 'Hope Clinic';
 export const DEMO_ADMIN = { username: 'admin', password: 'admin-demo-2026' };
 
 export const DEMO_STAFF = [
@@ -35,7 +37,7 @@ export async function seedDemoData(runtime: NodeRuntime): Promise<boolean> {
   if ((await directory.facilities.list({ limit: 1, offset: 0 })).count > 0) return false;
 
   const hope = await directory.facilities.create({
-    name: 'Hope Clinic',
+    name: DEMO_CLINIC_FACILITY,
     timezone: 'Africa/Nairobi',
     capacity: 3,
     is_active: true,

@@ -3,10 +3,16 @@
  * the demo (both), and shuts them down cleanly on SIGINT/SIGTERM.
  */
 import { createLogger } from '@clinic/api';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, HELP, parseCommand, type DemoConfig } from './config';
-import { DEMO_ADMIN, DEMO_PASSWORD, DEMO_STAFF, seedDemoData } from './demo-data';
+import {
+  DEMO_ADMIN,
+  DEMO_CLINIC_FACILITY,
+  DEMO_PASSWORD,
+  DEMO_STAFF,
+  seedDemoData,
+} from './demo-data';
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
@@ -42,6 +48,19 @@ function onShutdown(running: Stoppable[]): void {
 const loadCentral = () => import('@clinic/central');
 const loadEdge = () => import('@clinic/edge');
 
+/** The demo's clinic node serves Hope Clinic; central enrolls it on the first run. */
+async function demoNodeToken(
+  central: Awaited<ReturnType<Awaited<ReturnType<typeof loadCentral>>['startCentral']>>,
+  clinicDir: string,
+): Promise<string | undefined> {
+  if (existsSync(join(clinicDir, 'clinic.db'))) return undefined; // enrolled on an earlier run
+  const nodes = central.runtime.deps.nodes;
+  const facilities = await central.runtime.directory.facilities.list({ limit: 100, offset: 0 });
+  const hope = facilities.rows.find((f) => f.name === DEMO_CLINIC_FACILITY);
+  if (!nodes || !hope) return undefined;
+  return (await nodes.enroll({ name: 'Hope Clinic front desk', facilities: [hope.id] })).token;
+}
+
 async function runDemo(config: DemoConfig, running: Stoppable[]): Promise<void> {
   const [{ startCentral }, { startEdge }] = await Promise.all([loadCentral(), loadEdge()]);
   const logger = createLogger({ level: config.logLevel });
@@ -56,32 +75,38 @@ async function runDemo(config: DemoConfig, running: Stoppable[]): Promise<void> 
     admin: DEMO_ADMIN,
   });
   running.push(central);
+  const seeded = await seedDemoData(central.runtime);
+  const clinicDir = join(data, 'clinic');
+  const token = await demoNodeToken(central, clinicDir);
   const edge = await startEdge({
     port: config.port === 0 ? 0 : config.port + 1,
     host: config.host,
-    dataDir: join(data, 'clinic'),
+    dataDir: clinicDir,
     logger: logger.child({ node: 'clinic' }),
     version: VERSION,
-    admin: DEMO_ADMIN,
+    central: central.server.url,
+    token,
   });
   running.push(edge);
-  const seededCentral = await seedDemoData(central.runtime);
-  const seededEdge = await seedDemoData(edge.runtime);
   console.log(`
   Central      ${central.server.url}   (API docs: ${central.server.url}/api/v1/docs)
   Clinic node  ${edge.server.url}   (API docs: ${edge.server.url}/api/v1/docs)
-  ${seededCentral || seededEdge ? 'Demo data created.' : 'Demo data already present.'}
+  ${seeded ? 'Demo data created on central.' : 'Demo data already present.'}
+  The clinic node is enrolled for ${DEMO_CLINIC_FACILITY} and syncs with central in the
+  background (every 5 s, and right after each booking): its staff, patients and bookings
+  come from central, its own bookings go to central, and double bookings that no one could
+  see offline show up as conflicts (GET /api/v1/conflicts/ on both).
 
   Logins (POST /api/v1/auth/token/ with {"username", "password"}):
-    admin        ${DEMO_ADMIN.username} / ${DEMO_ADMIN.password}
-    providers    ${DEMO_STAFF.map((s) => s.username).join(', ')} / ${DEMO_PASSWORD}
+    admin        ${DEMO_ADMIN.username} / ${DEMO_ADMIN.password}   (central)
+    providers    ${DEMO_STAFF.map((s) => s.username).join(', ')} / ${DEMO_PASSWORD}   (central and the clinic node)
 
   Try:
     curl -s -X POST ${edge.server.url}/api/v1/auth/token/ -H 'Content-Type: application/json' \\
       -d '{"username":"dr.amina","password":"${DEMO_PASSWORD}"}'
+    then GET ${edge.server.url}/api/v1/sync/status/ with the token.
 
-  Note: sync between the clinic node and central is not in this version yet; each
-  has its own copy of the demo data. Press Ctrl+C to stop.
+  Press Ctrl+C to stop.
 `);
 }
 
@@ -113,20 +138,15 @@ async function main(): Promise<void> {
         ...(c.adminUser &&
           c.adminPassword && { admin: { username: c.adminUser, password: c.adminPassword } }),
       });
+      running.push(central);
       console.log(
         `central listening on ${central.server.url} (database: ${central.runtime.store.kind})`,
       );
-      onShutdown([central]);
       return;
     }
     case 'edge': {
       const c = parsed.config;
       const logger = createLogger({ level: c.logLevel });
-      if (c.central || c.token) {
-        console.warn(
-          'warning: --central/--token are accepted, but sync with central is not in this version yet; running standalone.',
-        );
-      }
       const { startEdge } = await loadEdge();
       const edge = await startEdge({
         port: c.port,
@@ -134,18 +154,25 @@ async function main(): Promise<void> {
         dataDir: resolve(c.data),
         logger,
         version: VERSION,
+        central: c.central,
+        token: c.token,
         ...(c.adminUser &&
           c.adminPassword && { admin: { username: c.adminUser, password: c.adminPassword } }),
       });
       running.push(edge);
       console.log(`clinic node listening on ${edge.server.url} (node ${edge.runtime.nodeId})`);
+      console.log(
+        edge.enrollment
+          ? `syncing with central ${edge.enrollment.centralUrl} as "${edge.enrollment.name}"`
+          : 'not enrolled with central: running standalone (start with --central URL --token T to enroll)',
+      );
       return;
     }
   }
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || (err instanceof Error && err.name === 'EnrollmentError')) {
     console.error(`clinic: ${err.message}\nRun "clinic --help" for usage.`);
     process.exit(2);
   }

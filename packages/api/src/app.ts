@@ -13,6 +13,7 @@ import { ApiDocs } from './openapi';
 import { appointmentRoutes } from './routes/appointments';
 import { authRoutes } from './routes/auth';
 import { facilityRoutes, patientRoutes, userRoutes } from './routes/directory';
+import { conflictRoutes, nodeRoutes, syncRoutes } from './routes/sync';
 import { systemRoutes } from './routes/system';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -82,6 +83,12 @@ export function createApp(deps: ApiDeps): CreatedApp {
   app.route('/api/v1/users', userRoutes(deps, docs));
   app.route('/api/v1/patients', patientRoutes(deps, docs));
   app.route('/api/v1/appointments', appointmentRoutes(deps, docs));
+  app.use('/api/v1/conflicts/*', auth);
+  app.use('/api/v1/nodes/*', auth);
+  app.use('/api/v1/sync/*', auth);
+  app.route('/api/v1/conflicts', conflictRoutes(deps, docs));
+  if (deps.nodes) app.route('/api/v1/nodes', nodeRoutes(deps, docs));
+  app.route('/api/v1/sync', syncRoutes(deps, docs));
 
   return { app, docs };
 }

@@ -2,7 +2,14 @@
  * What the API needs, passed in by the app that serves it (edge or central).
  * Nothing here is a module singleton: two apps in one process share nothing.
  */
-import type { AppointmentService, DirectoryService, Store } from '@clinic/core';
+import type {
+  AppointmentService,
+  ConflictService,
+  DirectoryService,
+  Page,
+  PageRequest,
+  Store,
+} from '@clinic/core';
 import type { Clock, Role } from '@clinic/domain';
 import type { Context } from 'hono';
 import type { Logger } from './logger';
@@ -38,8 +45,69 @@ export interface LoginLimiterPort {
   recordSuccess(username: string, address: string): void;
 }
 
+/** A node as central's nodes API shows it (sync/src/central/nodes.ts implements it). */
+export interface NodeView {
+  id: string;
+  name: string;
+  facilities: string[];
+  created_at: number;
+  revoked_at: number | null;
+  last_seq: number;
+  last_push_at: number | null;
+  last_pull_at: number | null;
+  backlog: number | null;
+  protocol_version: number | null;
+  last_error: string | null;
+}
+
+/** Central only: enrollment and health of clinic nodes. */
+export interface NodesPort {
+  enroll(input: { name: string; facilities: string[] }): Promise<{
+    id: string;
+    name: string;
+    facilities: string[];
+    token: string;
+    created_at: number;
+  }>;
+  list(page: PageRequest): Promise<Page<NodeView>>;
+  get(id: string): Promise<NodeView>;
+  revoke(id: string): Promise<void>;
+}
+
+/** What a clinic node reports about its sync with central (GET /api/v1/sync/status/). */
+export interface SyncStatusView {
+  online: boolean;
+  central_url: string | null;
+  node_id: string;
+  pending_mutations: number;
+  last_push_at: number | null;
+  last_pull_at: number | null;
+  last_success_at: number | null;
+  last_error: string | null;
+  rejected: {
+    seq: number;
+    kind: string;
+    entity_id: string;
+    code: string | null;
+    message: string | null;
+    at: number | null;
+  }[];
+  open_conflicts: number;
+}
+
+/** Edge only: the node's sync engine. `run` throws DomainError Unavailable when offline. */
+export interface SyncPort {
+  status(): Promise<SyncStatusView>;
+  run(): Promise<SyncStatusView>;
+}
+
 export interface ApiDeps {
   appointments: AppointmentService;
+  conflicts: ConflictService;
+  /** Central only. */
+  nodes?: NodesPort;
+  /** Edge only. */
+  sync?: SyncPort;
   directory: DirectoryService;
   store: Pick<Store, 'ping' | 'kind'>;
   tokens: TokenPort;

@@ -19,6 +19,7 @@ const STATUS: Record<ErrorCode, ContentfulStatusCode> = {
   [ErrorCode.InvalidCredentials]: 401,
   [ErrorCode.PermissionDenied]: 403,
   [ErrorCode.RateLimited]: 429,
+  [ErrorCode.Unavailable]: 503,
 };
 
 export const MESSAGES = {

@@ -5,6 +5,7 @@ import {
   durationMinutes,
   formatIsoDateTime,
   type AppointmentView,
+  type ConflictRecord,
   type Facility,
   type Patient,
   type User,
@@ -14,6 +15,7 @@ import type {
   appointmentDetailOut,
   appointmentOut,
   conflictCheckOut,
+  lateConflict,
 } from './contracts/appointments';
 import type { facilityOut, patientOut, userOut } from './contracts/directory';
 
@@ -68,6 +70,7 @@ export function serializeAppointmentDetail(
 ): z.output<typeof appointmentDetailOut> {
   return {
     ...serializeAppointment(a, now),
+    conflicts: a.conflicts.map(serializeLateConflict),
     notifications_sent: a.notifications_sent.map((n) => ({
       type: n.channel,
       recipient: n.recipient,
@@ -94,7 +97,24 @@ export function serializeConflictCheck(check: ConflictCheck): z.output<typeof co
     const rows = check.conflicts[d];
     if (rows) conflicts[d] = rows.map(conflictItem);
   }
-  return { has_conflicts: check.has_conflicts, conflicts };
+  return {
+    has_conflicts: check.has_conflicts,
+    conflicts,
+    // Only when there are some: the spec's body is exactly {has_conflicts, conflicts}.
+    ...(check.late_conflicts?.length && {
+      late_conflicts: check.late_conflicts.map(serializeLateConflict),
+    }),
+  };
+}
+
+export function serializeLateConflict(r: ConflictRecord): z.output<typeof lateConflict> {
+  return {
+    id: r.id,
+    kind: r.kind,
+    appointments: r.appointment_b === null ? [r.appointment_a] : [r.appointment_a, r.appointment_b],
+    status: r.status,
+    detected_at: iso(r.detected_at),
+  };
 }
 
 export function serializeFacility(f: Facility): z.output<typeof facilityOut> {

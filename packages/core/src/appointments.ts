@@ -11,7 +11,10 @@ import {
   CONFLICT_DIMENSIONS,
   CONFLICT_MESSAGES,
   assertTransition,
+  changedRegisters,
   findConflicts,
+  formatClocks,
+  parseClocks,
   hasConflicts,
   hasErrors,
   isActiveStatus,
@@ -23,6 +26,7 @@ import {
   type AppointmentStatus,
   type AppointmentType,
   type AppointmentView,
+  type ConflictRecord,
   type Conflicts,
   type FieldErrors,
   type Notification,
@@ -50,12 +54,16 @@ export type AppointmentPatch = Partial<AppointmentFields> & { status?: Appointme
 /** An appointment with the delivered notifications, as `retrieve` shows it. */
 export interface AppointmentDetail extends AppointmentView {
   notifications_sent: Notification[];
+  /** Open late conflicts of this appointment (sync/SPEC.md section 3). */
+  conflicts: ConflictRecord[];
 }
 
 /** The spec's check-conflicts body. */
 export interface ConflictCheck {
   has_conflicts: boolean;
   conflicts: Conflicts<OverlapRow>;
+  /** For an existing appointment: its open late conflicts. */
+  late_conflicts?: ConflictRecord[];
 }
 
 const SLOT_FIELDS = ['patient', 'provider', 'facility', 'start_time', 'end_time'] as const;
@@ -63,7 +71,24 @@ const NOT_EDITABLE = 'Only scheduled appointments can be changed.';
 const LOCK_RETRIES = 3;
 
 export function createAppointmentService(deps: CoreDeps) {
-  const { store, clock, ids, nodeId } = deps;
+  const { store, clock, ids, nodeId, hlc, hooks } = deps;
+
+  /**
+   * Writes `next` (insert when there is no `before`) with a fresh HLC on every register it
+   * changes, then runs the node's write hook in the same transaction.
+   */
+  async function save(tx: WriteTx, before: Appointment | undefined, next: Appointment) {
+    const changed = changedRegisters(before, next);
+    const base = parseClocks(before?.clocks);
+    const clocks = { ...base };
+    const stamp = hlc.now();
+    for (const r of changed) clocks[r] = stamp;
+    const row: Appointment = { ...next, clocks: formatClocks(clocks) };
+    if (before) await tx.updateAppointment(row);
+    else await tx.insertAppointment(row);
+    await hooks?.appointmentWritten?.(tx, { before, after: row, changed, base, clocks });
+    return row;
+  }
 
   async function conflictsFor(
     tx: Pick<WriteTx, 'findActiveOverlapping'>,
@@ -174,7 +199,12 @@ export function createAppointmentService(deps: CoreDeps) {
   async function detailInTx(tx: WriteTx, id: string, isNew = false): Promise<AppointmentDetail> {
     const view = await tx.getAppointment(id, { includeDeleted: true });
     if (!view) throw new Error(`appointment ${id} vanished inside its own transaction`);
-    return { ...view, notifications_sent: isNew ? [] : await tx.listSentNotifications(id) };
+    if (isNew) return { ...view, notifications_sent: [], conflicts: [] };
+    return {
+      ...view,
+      notifications_sent: await tx.listSentNotifications(id),
+      conflicts: await tx.conflictsOfAppointment(id, 'open'),
+    };
   }
 
   return {
@@ -192,12 +222,13 @@ export function createAppointmentService(deps: CoreDeps) {
           status: 'scheduled',
           created_by: actor.userId,
           deleted_at: null,
+          clocks: '{}',
           origin_node: nodeId,
           version: 1,
           created_at: now,
           updated_at: now,
         };
-        await tx.insertAppointment(row);
+        await save(tx, undefined, row);
         await queue(tx, row, 'created', people);
         return detailInTx(tx, id, true);
       });
@@ -244,7 +275,7 @@ export function createAppointmentService(deps: CoreDeps) {
             if (hasConflicts(conflicts)) throw conflictError(conflicts);
           }
         }
-        await tx.updateAppointment(next);
+        await save(tx, current, next);
         if (next.status === 'cancelled') await queue(tx, next, 'cancelled', people);
         else if (changed.size > 0) await queue(tx, next, 'updated', people);
         return detailInTx(tx, id);
@@ -265,7 +296,7 @@ export function createAppointmentService(deps: CoreDeps) {
             version: current.version + 1,
             updated_at: clock.now(),
           };
-          await tx.updateAppointment(next);
+          await save(tx, current, next);
           if (to === 'cancelled') await queue(tx, next, 'cancelled');
           return detailInTx(tx, id);
         },
@@ -291,7 +322,7 @@ export function createAppointmentService(deps: CoreDeps) {
             version: current.version + 1,
             updated_at: now,
           };
-          await tx.updateAppointment(next);
+          await save(tx, current, next);
           if (wasScheduled) await queue(tx, next, 'cancelled');
         },
       );
@@ -300,7 +331,11 @@ export function createAppointmentService(deps: CoreDeps) {
     async get(id: string): Promise<AppointmentDetail> {
       const view = await store.getAppointment(id);
       if (!view) throw notFound();
-      return { ...view, notifications_sent: await store.listSentNotifications(id) };
+      return {
+        ...view,
+        notifications_sent: await store.listSentNotifications(id),
+        conflicts: await store.conflictsOfAppointment(id, 'open'),
+      };
     },
 
     list(query: AppointmentQuery): Promise<Page<AppointmentView>> {
@@ -311,8 +346,16 @@ export function createAppointmentService(deps: CoreDeps) {
     async checkConflicts(id: string): Promise<ConflictCheck> {
       const view = await store.getAppointment(id);
       if (!view) throw notFound();
-      if (!isActiveStatus(view.status)) return { has_conflicts: false, conflicts: {} };
-      return checkSlot(view);
+      const late = await store.conflictsOfAppointment(id, 'open');
+      if (!isActiveStatus(view.status)) {
+        return { has_conflicts: late.length > 0, conflicts: {}, late_conflicts: late };
+      }
+      const check = await checkSlot(view);
+      return {
+        ...check,
+        has_conflicts: check.has_conflicts || late.length > 0,
+        late_conflicts: late,
+      };
     },
 
     checkSlot,

@@ -1,6 +1,42 @@
 /** What the application services need from the outside world, passed in by the app. */
-import type { Clock, IdGenerator, Role } from '@clinic/domain';
-import type { Store } from './store';
+import type {
+  Appointment,
+  Clock,
+  HybridClock,
+  IdGenerator,
+  Patient,
+  Register,
+  RegisterClocks,
+  Role,
+} from '@clinic/domain';
+import type { Store, WriteTx } from './store';
+
+/** One write of an appointment, as the write hooks see it (inside its transaction). */
+export interface AppointmentChange {
+  before: Appointment | undefined;
+  after: Appointment;
+  changed: Register[];
+  /** Register clocks before the write ({} for a new appointment). */
+  base: RegisterClocks;
+  clocks: RegisterClocks;
+}
+
+export interface PatientChange {
+  before: Patient | undefined;
+  after: Patient;
+  /** Fields that changed (every field for a new patient). */
+  changed: string[];
+  clocks: Record<string, string>;
+}
+
+/**
+ * What a node does besides the write itself, in the same transaction: an edge appends
+ * the mutation to its outbox; central re-checks the appointment's open conflicts.
+ */
+export interface WriteHooks {
+  appointmentWritten?(tx: WriteTx, change: AppointmentChange): Promise<void>;
+  patientWritten?(tx: WriteTx, change: PatientChange): Promise<void>;
+}
 
 export interface CoreDeps {
   store: Store;
@@ -8,6 +44,9 @@ export interface CoreDeps {
   ids: IdGenerator;
   /** The id of the node this process runs as (edge node id, or central's). */
   nodeId: string;
+  /** Stamps each register/field a write changes (sync/SPEC.md). */
+  hlc: HybridClock;
+  hooks?: WriteHooks;
 }
 
 /** Who is asking: the authenticated user behind a request. */

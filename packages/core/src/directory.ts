@@ -5,6 +5,8 @@
  */
 import {
   addFieldError,
+  formatClocks,
+  parseFieldClocks,
   hasErrors,
   isValidTimeZone,
   notFound,
@@ -21,7 +23,7 @@ import type { Page, PageRequest, PatientQuery, UserQuery, WriteTx } from './stor
 /** The writable fields of each record: everything but the id and the sync provenance. */
 export type FacilityFields = Omit<Facility, 'id' | keyof Versioned>;
 export type UserFields = Omit<User, 'id' | keyof Versioned>;
-export type PatientFields = Omit<Patient, 'id' | keyof Versioned>;
+export type PatientFields = Omit<Patient, 'id' | 'clocks' | keyof Versioned>;
 
 async function checkFacilitiesExist(
   tx: WriteTx,
@@ -37,7 +39,23 @@ async function checkFacilitiesExist(
 }
 
 export function createDirectoryService(deps: CoreDeps) {
-  const { store, clock, ids, nodeId } = deps;
+  const { store, clock, ids, nodeId, hlc, hooks } = deps;
+
+  /** Writes a patient with a fresh HLC on each changed field, then the node's write hook. */
+  async function savePatient(tx: WriteTx, before: Patient | undefined, next: Patient) {
+    const fields = Object.keys(next).filter(
+      (k) => !['id', 'clocks', 'origin_node', 'version', 'created_at', 'updated_at'].includes(k),
+    ) as (keyof Patient)[];
+    const changed = before ? fields.filter((f) => before[f] !== next[f]) : fields;
+    const clocks: Record<string, string> = before ? parseFieldClocks(before.clocks) : {};
+    const stamp = hlc.now();
+    for (const f of changed) clocks[f] = stamp;
+    const row: Patient = { ...next, clocks: formatClocks(clocks) };
+    if (before) await tx.updatePatient(row);
+    else await tx.insertPatient(row);
+    await hooks?.patientWritten?.(tx, { before, after: row, changed, clocks });
+    return row;
+  }
 
   function stamp(): {
     origin_node: string;
@@ -128,8 +146,8 @@ export function createDirectoryService(deps: CoreDeps) {
 
     patients: {
       async create(fields: PatientFields): Promise<Patient> {
-        const row: Patient = { id: ids.next(), ...fields, ...stamp() };
-        await store.write(async (tx) => {
+        const fresh: Patient = { id: ids.next(), ...fields, clocks: '{}', ...stamp() };
+        return store.write(async (tx) => {
           const errors: FieldErrors = {};
           if (fields.registered_facility !== null) {
             await checkFacilitiesExist(
@@ -140,9 +158,8 @@ export function createDirectoryService(deps: CoreDeps) {
             );
           }
           if (hasErrors(errors)) throw validationError(errors);
-          await tx.insertPatient(row);
+          return savePatient(tx, undefined, fresh);
         });
-        return row;
       },
       async update(id: string, patch: Partial<PatientFields>): Promise<Patient> {
         return store.write(async (tx) => {
@@ -159,9 +176,7 @@ export function createDirectoryService(deps: CoreDeps) {
             );
           }
           if (hasErrors(errors)) throw validationError(errors);
-          const next = bump({ ...current, ...patch });
-          await tx.updatePatient(next);
-          return next;
+          return savePatient(tx, current, bump({ ...current, ...patch }));
         });
       },
       async get(id: string): Promise<Patient> {

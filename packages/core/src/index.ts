@@ -5,3 +5,4 @@ export * from './lock-keys';
 export * from './notification-queue';
 export * from './appointments';
 export * from './directory';
+export * from './conflicts';

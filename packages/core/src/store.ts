@@ -30,6 +30,8 @@ import type {
   Appointment,
   AppointmentStatus,
   AppointmentView,
+  ConflictRecord,
+  ConflictStatus,
   Facility,
   Notification,
   Patient,
@@ -142,6 +144,26 @@ export interface StoreReads {
 
   /** Delivered notifications (status `sent`) of one appointment, by (created_at, id). */
   listSentNotifications(appointmentId: string): Promise<Notification[]>;
+
+  getConflict(id: string): Promise<ConflictRecord | undefined>;
+  /** Ordered by (detected_at, id): the oldest first. */
+  listConflicts(query: ConflictQuery): Promise<Page<ConflictRecord>>;
+  /** The conflicts naming this appointment (as a or b), by (detected_at, id). */
+  conflictsOfAppointment(appointmentId: string, status?: ConflictStatus): Promise<ConflictRecord[]>;
+}
+
+export interface ConflictQuery extends PageRequest {
+  status?: ConflictStatus;
+}
+
+/** A mutation for the edge's outbox (sync/SPEC.md section 2). */
+export interface OutboxEntry {
+  kind: 'appointment.put' | 'patient.put';
+  entity_id: string;
+  hlc: string;
+  /** JSON text of the mutation's args. */
+  args: string;
+  created_at: number;
 }
 
 /** Everything a write transaction may do. */
@@ -172,6 +194,21 @@ export interface WriteTx extends StoreReads {
 
   /** Queues notifications; a row whose dedupe_key already exists is skipped silently. */
   enqueueNotifications(rows: readonly Notification[]): Promise<void>;
+
+  /**
+   * Inserts a conflict record, or returns the existing one with the same `dedupeKey`
+   * unchanged (one record per pair and kind). Central only: on an edge the conflicts
+   * table is a copy of central's, written by the sync applier.
+   */
+  upsertConflict(row: ConflictRecord, dedupeKey: string): Promise<ConflictRecord>;
+  /** Replaces every column of the conflict with this id. */
+  updateConflict(row: ConflictRecord): Promise<void>;
+
+  /**
+   * Appends a mutation to the outbox with the next sequence number and returns it.
+   * Edge only: central has no outbox and throws.
+   */
+  appendOutbox(entry: OutboxEntry): Promise<number>;
 }
 
 export interface Store extends StoreReads {

@@ -26,6 +26,7 @@ const patient: Patient = {
   email: '',
   registered_facility: null,
   is_active: true,
+  clocks: '{}',
   ...stamp,
 };
 const provider: User = {

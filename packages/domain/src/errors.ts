@@ -25,6 +25,8 @@ export const ErrorCode = {
   PermissionDenied: 'auth.permission_denied',
   /** Too many attempts; `details.retry_after_seconds` says when to come back. */
   RateLimited: 'auth.rate_limited',
+  /** A service this request needs (central, for a node) cannot be reached now. */
+  Unavailable: 'service.unavailable',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

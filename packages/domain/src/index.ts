@@ -6,3 +6,5 @@ export * from './ids';
 export * from './overlap';
 export * from './status';
 export * from './appointment-rules';
+export * from './hlc';
+export * from './merge';

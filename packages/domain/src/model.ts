@@ -89,6 +89,8 @@ export interface Patient extends Versioned {
   email: string;
   registered_facility: string | null;
   is_active: boolean;
+  /** JSON object: the HLC of the last write of each field (see merge.ts). */
+  clocks: string;
 }
 
 export interface Appointment extends Versioned {
@@ -104,6 +106,8 @@ export interface Appointment extends Versioned {
   created_by: string | null;
   /** Set when the appointment was deleted (a tombstone: the row stays for sync and audit). */
   deleted_at: number | null;
+  /** JSON object: the HLC of the last write of each register (see merge.ts). */
+  clocks: string;
 }
 
 /** An appointment joined with the names the API shows beside the ids. */
@@ -140,4 +144,29 @@ export interface Notification {
   attempts: number;
   created_at: number;
   sent_at: number | null;
+}
+
+export const CONFLICT_KINDS = ['provider', 'patient', 'facility', 'edit'] as const;
+export type ConflictKind = (typeof CONFLICT_KINDS)[number];
+export type ConflictStatus = 'open' | 'resolved';
+
+/**
+ * A late conflict found by central: two appointments that overlap on one dimension
+ * (provider, patient, facility beyond capacity), or a concurrent edit whose losing value
+ * is kept here (kind `edit`, one appointment). See sync/SPEC.md.
+ */
+export interface ConflictRecord {
+  id: string;
+  kind: ConflictKind;
+  /** Two ids (sorted) for an overlap, one for an edit. */
+  appointment_a: string;
+  appointment_b: string | null;
+  status: ConflictStatus;
+  detected_at: number;
+  resolved_at: number | null;
+  resolution: string | null;
+  /** JSON: for an edit, {register, losing_value, losing_hlc, winning_hlc}. */
+  details: string;
+  version: number;
+  updated_at: number;
 }

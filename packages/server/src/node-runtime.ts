@@ -12,15 +12,25 @@ import {
   hashPassword,
   loadOrCreateSigningKey,
   verifyPassword,
+  type TokenServiceOptions,
 } from '@clinic/auth';
 import {
   createAppointmentService,
+  createConflictService,
   createDirectoryService,
+  type ConflictService,
+  type WriteHooks,
   type AppointmentService,
   type DirectoryService,
   type Store,
 } from '@clinic/core';
-import { createUuidV7Generator, type Clock, type IdGenerator } from '@clinic/domain';
+import {
+  createHybridClock,
+  createUuidV7Generator,
+  type Clock,
+  type HybridClock,
+  type IdGenerator,
+} from '@clinic/domain';
 import type { Hono } from 'hono';
 
 export const systemClock: Clock = { now: () => Date.now() };
@@ -33,6 +43,12 @@ export interface NodeRuntimeOptions {
   logger: Logger;
   version: string;
   clock?: Clock;
+  /** Public keys of another issuer whose access tokens this node accepts (central's). */
+  trustedKeys?: TokenServiceOptions['trustedKeys'];
+  /** What the node does in the transaction of each write (see WriteHooks). */
+  hooks?: (services: { conflicts: ConflictService }) => WriteHooks;
+  /** The API's role-specific ports: nodes (central) or sync (edge). */
+  ports?: Pick<ApiDeps, 'nodes' | 'sync'>;
 }
 
 export interface NodeRuntime {
@@ -40,8 +56,11 @@ export interface NodeRuntime {
   store: Store;
   clock: Clock;
   ids: IdGenerator;
+  hlc: HybridClock;
   appointments: AppointmentService;
   directory: DirectoryService;
+  conflicts: ConflictService;
+  tokens: { jwks(): { keys: object[] } };
   app: Hono<AppEnv>;
   deps: ApiDeps;
 }
@@ -63,14 +82,25 @@ export async function createNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeR
   const nodeId = await nodeIdentity(opts.store, ids);
   const signingKey = await loadOrCreateSigningKey(opts.dataDir);
   const tokens = cacheVerifiedTokens(
-    createTokenService({ signingKey, clock, issuer: `clinic:${opts.role}:${nodeId}` }),
+    createTokenService({
+      signingKey,
+      clock,
+      issuer: `clinic:${opts.role}:${nodeId}`,
+      ...(opts.trustedKeys ? { trustedKeys: opts.trustedKeys } : {}),
+    }),
     clock,
   );
-  const core = { store: opts.store, clock, ids, nodeId };
+  const hlc = createHybridClock(clock, nodeId);
+  const base = { store: opts.store, clock, ids, nodeId, hlc };
+  const conflicts = createConflictService(base);
+  const hooks = opts.hooks?.({ conflicts });
+  const core = hooks ? { ...base, hooks } : base;
   const appointments = createAppointmentService(core);
   const directory = createDirectoryService(core);
   const deps: ApiDeps = {
+    ...opts.ports,
     appointments,
+    conflicts,
     directory,
     store: opts.store,
     // The API answers refresh with {access} only: the claims stay on the server.
@@ -90,5 +120,17 @@ export async function createNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeR
     },
   };
   const { app } = createApp(deps);
-  return { nodeId, store: opts.store, clock, ids, appointments, directory, app, deps };
+  return {
+    nodeId,
+    store: opts.store,
+    clock,
+    ids,
+    hlc,
+    appointments,
+    directory,
+    conflicts,
+    tokens,
+    app,
+    deps,
+  };
 }

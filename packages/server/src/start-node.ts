@@ -6,9 +6,18 @@ import type { Logger } from '@clinic/api';
 import type { Store } from '@clinic/core';
 import { ensureAdmin } from './bootstrap-admin';
 import { listen, type RunningServer } from './http-server';
-import { createNodeRuntime, type NodeRuntime } from './node-runtime';
+import { createNodeRuntime, type NodeRuntime, type NodeRuntimeOptions } from './node-runtime';
 
-export interface StartNodeOptions {
+/** What an app adds to a node once its runtime exists (sync routes, the sync engine). */
+export interface NodeAttachment {
+  /** Runs first when the node stops (before the HTTP server closes). */
+  stop?(): Promise<void>;
+}
+
+export interface StartNodeOptions extends Pick<
+  NodeRuntimeOptions,
+  'hooks' | 'ports' | 'trustedKeys' | 'clock'
+> {
   role: 'edge' | 'central';
   store: Store;
   dataDir: string;
@@ -18,6 +27,8 @@ export interface StartNodeOptions {
   version: string;
   /** Created on first start; later starts change nothing. */
   admin?: { username: string; password: string };
+  /** Called with the runtime before the server listens. */
+  attach?: (runtime: NodeRuntime) => Promise<NodeAttachment | void>;
 }
 
 export interface RunningNode {
@@ -32,11 +43,19 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   try {
     const runtime = await createNodeRuntime(opts);
     if (opts.admin) await ensureAdmin(runtime.directory, opts.admin.username, opts.admin.password);
-    const server = await listen(runtime.app, { port: opts.port, host: opts.host });
+    const attached = (await opts.attach?.(runtime)) ?? {};
+    let server: RunningServer;
+    try {
+      server = await listen(runtime.app, { port: opts.port, host: opts.host });
+    } catch (err) {
+      await attached.stop?.();
+      throw err;
+    }
     return {
       runtime,
       server,
       async stop() {
+        await attached.stop?.();
         await server.close();
         await store.close();
       },

@@ -26,13 +26,13 @@ export const USER_COLUMNS =
 
 export const PATIENT_COLUMNS =
   `p.id, p.patient_id, p.first_name, p.last_name, p.phone_number, p.email, ` +
-  `p.registered_facility, p.is_active, ${versioned('p')}`;
+  `p.registered_facility, p.is_active, p.clocks, ${versioned('p')}`;
 
 /** Needs `a` (appointments) joined with `p` (patients), `u` (users) and `f` (facilities). */
 export const APPOINTMENT_VIEW_COLUMNS =
   `a.id, a.patient, a.provider, a.facility, a.appointment_type, a.reason, a.status, ` +
   `${msColumn('a.start_time')} AS start_time, ${msColumn('a.end_time')} AS end_time, ` +
-  `a.created_by, ${msColumn('a.deleted_at')} AS deleted_at, ${versioned('a')}, ` +
+  `a.created_by, ${msColumn('a.deleted_at')} AS deleted_at, a.clocks, ${versioned('a')}, ` +
   `p.first_name AS patient_first_name, p.last_name AS patient_last_name, ` +
   `p.patient_id AS patient_mrn, u.first_name AS provider_first_name, ` +
   `u.last_name AS provider_last_name, u.user_type AS provider_user_type, ` +
@@ -98,6 +98,7 @@ export function toPatient(r: Row): Patient {
     email: r.email as string,
     registered_facility: r.registered_facility as string | null,
     is_active: r.is_active as boolean,
+    clocks: r.clocks as string,
     ...pickVersioned(r),
   };
 }
@@ -115,6 +116,7 @@ export function toAppointmentView(r: Row): AppointmentView {
     end_time: r.end_time as number,
     created_by: r.created_by as string | null,
     deleted_at: r.deleted_at as number | null,
+    clocks: r.clocks as string,
     ...pickVersioned(r),
     patient_first_name: r.patient_first_name as string,
     patient_last_name: r.patient_last_name as string,

@@ -10,3 +10,7 @@ export {
 } from './open';
 export { createPgliteTemplate, type PgliteTemplate } from './template';
 export { loadMigrations, type Migration } from './migrate';
+export type { PgStore } from './store';
+export type { Database, Executor, Row } from './executor';
+export { createCentralSyncStore } from './sync/central-sync-store';
+export { createShapeSource } from './sync/shape-source';

@@ -4,12 +4,11 @@
  * talks to a server through a connection pool.
  */
 import { PGlite } from '@electric-sql/pglite';
-import type { Store } from '@clinic/core';
 import type { Database } from './executor';
 import { migrate } from './migrate';
 import { pgDatabase } from './pg-database';
 import { pgliteDatabase } from './pglite-database';
-import { createStore } from './store';
+import { createStore, type PgStore } from './store';
 
 export interface PgliteStoreOptions {
   /** Directory of the database files; undefined keeps the database in memory. */
@@ -28,7 +27,7 @@ export interface PostgresStoreOptions {
 }
 
 /** Migrates `db` and wraps it; closes it if migrating fails. */
-export async function openDatabase(db: Database): Promise<Store> {
+export async function openDatabase(db: Database): Promise<PgStore> {
   try {
     await migrate(db);
   } catch (e) {
@@ -38,7 +37,7 @@ export async function openDatabase(db: Database): Promise<Store> {
   return createStore(db);
 }
 
-export async function openPgliteStore(options: PgliteStoreOptions = {}): Promise<Store> {
+export async function openPgliteStore(options: PgliteStoreOptions = {}): Promise<PgStore> {
   const pglite = await PGlite.create({
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     ...(options.loadDataDir === undefined ? {} : { loadDataDir: options.loadDataDir }),
@@ -46,6 +45,6 @@ export async function openPgliteStore(options: PgliteStoreOptions = {}): Promise
   return openDatabase(pgliteDatabase(pglite));
 }
 
-export function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+export function openPostgresStore(options: PostgresStoreOptions): Promise<PgStore> {
   return openDatabase(pgDatabase(options));
 }

@@ -19,6 +19,7 @@ import {
   toUser,
 } from './columns';
 import { listAppointments } from './appointment-list';
+import { conflictReads } from './conflicts';
 import { findActiveOverlapping } from './overlap-query';
 import { Params, containsPattern, lookupId } from './params';
 import { searchAny, selectPage } from './paging';
@@ -30,6 +31,7 @@ async function first<T>(rows: Promise<Row[]>, map: (row: Row) => T): Promise<T |
 
 export function createReads(ex: Executor): StoreReads {
   return {
+    ...conflictReads(ex),
     getFacility: (id) =>
       first(
         ex.query(`SELECT ${FACILITY_COLUMNS} FROM facilities f WHERE f.id = $1`, [lookupId(id)]),

@@ -32,6 +32,7 @@ export const FIELDS = {
     'email',
     'registered_facility',
     'is_active',
+    'clocks',
     ...VERSIONED,
   ],
   appointments: [
@@ -46,7 +47,21 @@ export const FIELDS = {
     'end_time',
     'created_by',
     'deleted_at',
+    'clocks',
     ...VERSIONED,
+  ],
+  conflicts: [
+    'id',
+    'kind',
+    'appointment_a',
+    'appointment_b',
+    'status',
+    'detected_at',
+    'resolved_at',
+    'resolution',
+    'details',
+    'version',
+    'updated_at',
   ],
   notifications: [
     'id',
@@ -72,6 +87,8 @@ const TIME_FIELDS: ReadonlySet<string> = new Set([
   'end_time',
   'deleted_at',
   'sent_at',
+  'detected_at',
+  'resolved_at',
 ]);
 
 /** The SQL of one field's value (a placeholder, converted when it is a time). */

@@ -5,19 +5,31 @@
  * WriteTx bound to it.
  */
 import type { Store, WriteTx } from '@clinic/core';
-import type { Database } from './executor';
+import type { Database, Executor } from './executor';
 import { createReads } from './reads';
 import { createWrites } from './writes';
 
-export function createStore(db: Database): Store {
+/** The Store plus its Database, for central's sync adapter (src/sync). */
+export interface PgStore extends Store {
+  readonly db: Database;
+  /** write(), with the transaction's executor too (for central's sync tables). */
+  writeWith<T>(fn: (tx: WriteTx, ex: Executor) => Promise<T>): Promise<T>;
+}
+
+export function createStore(db: Database): PgStore {
   return {
     kind: db.kind,
+    db,
     ...createReads(db),
 
     write<T>(fn: (tx: WriteTx) => Promise<T>): Promise<T> {
+      return this.writeWith((tx) => fn(tx));
+    },
+
+    writeWith<T>(fn: (tx: WriteTx, ex: Executor) => Promise<T>): Promise<T> {
       const serialized = db.kind === 'pglite';
       return db.transaction((ex) =>
-        fn({ ...createReads(ex), ...createWrites(ex, { serialized }) }),
+        fn({ ...createReads(ex), ...createWrites(ex, { serialized }) }, ex),
       );
     },
 

@@ -4,6 +4,7 @@
  */
 import type { Facility, Notification, Patient, User } from '@clinic/domain';
 import type { WriteTx, StoreReads } from '@clinic/core';
+import { conflictWrites } from './conflicts';
 import type { Executor } from './executor';
 import { Params } from './params';
 import { insertStatement, updateStatement, type Table } from './row-statements';
@@ -43,6 +44,7 @@ const RECORD_NAME: Record<Table, string> = {
   patients: 'patient',
   appointments: 'appointment',
   notifications: 'notification',
+  conflicts: 'conflict',
 };
 
 async function update(ex: Executor, table: Table, row: { id: string }): Promise<void> {
@@ -53,13 +55,23 @@ async function update(ex: Executor, table: Table, row: { id: string }): Promise<
     throw new Error(`Cannot update ${RECORD_NAME[table]} ${row.id}: no such row.`);
 }
 
-/** Writes the user's facility links (a repeated facility id is stored once). */
+/**
+ * Writes the user's facility links (a repeated facility id is stored once). Only links
+ * that change are deleted or inserted: each change fires the change-log trigger, which
+ * re-announces the user's appointments to the nodes whose scope it changes.
+ */
 async function writeUserFacilities(ex: Executor, user: User, replace: boolean) {
-  if (replace) await ex.query('DELETE FROM user_facilities WHERE user_id = $1', [user.id]);
   const facilities = [...new Set(user.facilities)];
+  if (replace) {
+    await ex.query(
+      'DELETE FROM user_facilities WHERE user_id = $1 AND NOT (facility_id = ANY($2::uuid[]))',
+      [user.id, facilities],
+    );
+  }
   if (facilities.length === 0) return;
   await ex.query(
-    'INSERT INTO user_facilities (user_id, facility_id) SELECT $1, unnest($2::uuid[])',
+    'INSERT INTO user_facilities (user_id, facility_id) SELECT $1, unnest($2::uuid[]) ' +
+      'ON CONFLICT DO NOTHING',
     [user.id, facilities],
   );
 }
@@ -112,6 +124,8 @@ export function createWrites(ex: Executor, options: { serialized?: boolean } = {
     async updateAppointment(row) {
       await update(ex, 'appointments', row);
     },
+
+    ...conflictWrites(ex),
 
     async enqueueNotifications(rows: readonly Notification[]) {
       if (rows.length === 0) return;

@@ -14,7 +14,7 @@ import { WhereClause } from './where-clause';
 
 const COLUMNS =
   'id, patient, provider, facility, appointment_type, reason, status, start_time, end_time, ' +
-  'created_by, deleted_at, origin_node, version, created_at, updated_at';
+  'created_by, deleted_at, clocks, origin_node, version, created_at, updated_at';
 
 /** The three joins that give a view its names (the foreign keys guarantee a match). */
 const JOINS = `
@@ -25,7 +25,7 @@ const JOINS = `
 // Every AppointmentView field; the row needs no conversion.
 const SELECT_VIEW = `
   SELECT a.id, a.patient, a.provider, a.facility, a.appointment_type, a.reason, a.status,
-         a.start_time, a.end_time, a.created_by, a.deleted_at, a.origin_node, a.version,
+         a.start_time, a.end_time, a.created_by, a.deleted_at, a.clocks, a.origin_node, a.version,
          a.created_at, a.updated_at,
          p.first_name AS patient_first_name, p.last_name AS patient_last_name,
          p.patient_id AS patient_mrn,
@@ -57,7 +57,7 @@ const SEARCH = `(p.patient_id LIKE @search ESCAPE '\\'
 const INSERT = `
   INSERT INTO appointments (${COLUMNS})
   VALUES (@id, @patient, @provider, @facility, @appointment_type, @reason, @status,
-          @start_time, @end_time, @created_by, @deleted_at, @origin_node, @version,
+          @start_time, @end_time, @created_by, @deleted_at, @clocks, @origin_node, @version,
           @created_at, @updated_at)`;
 
 const UPDATE = `
@@ -65,7 +65,7 @@ const UPDATE = `
      SET patient = @patient, provider = @provider, facility = @facility,
          appointment_type = @appointment_type, reason = @reason, status = @status,
          start_time = @start_time, end_time = @end_time, created_by = @created_by,
-         deleted_at = @deleted_at, origin_node = @origin_node, version = @version,
+         deleted_at = @deleted_at, clocks = @clocks, origin_node = @origin_node, version = @version,
          created_at = @created_at, updated_at = @updated_at
    WHERE id = @id`;
 

@@ -5,3 +5,11 @@
 export { openSqliteStore, type SqliteStoreOptions } from './open';
 export type { SqliteStore } from './store';
 export type { ConnectionPragmas } from './connection';
+export { createOutboxStore } from './sync/outbox-store';
+export {
+  applyShapeBatch,
+  deferRow,
+  readShapePosition,
+  releaseDeferred,
+  retryDeferredParents,
+} from './sync/pull-apply';

@@ -41,16 +41,23 @@ describe('runMigrations', () => {
     const db = new Database(file);
     expect(tableNames(db)).toEqual([
       'appointments',
+      'conflicts',
       'facilities',
       'meta',
       'notifications',
+      'outbox',
       'patients',
       'schema_migrations',
+      'sqlite_sequence',
+      'sync_deferred',
       'user_facilities',
       'users',
     ]);
     const first = appliedRows(db);
-    expect(first).toEqual([{ version: 1, name: 'init', applied_at: expect.any(Number) }]);
+    expect(first).toEqual([
+      { version: 1, name: 'init', applied_at: expect.any(Number) },
+      { version: 2, name: 'sync', applied_at: expect.any(Number) },
+    ]);
 
     expect(runMigrations(db)).toEqual([]);
     db.close();

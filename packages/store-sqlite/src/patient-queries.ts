@@ -11,20 +11,20 @@ import { WhereClause } from './where-clause';
 
 const COLUMNS =
   'id, patient_id, first_name, last_name, phone_number, email, registered_facility, ' +
-  'is_active, origin_node, version, created_at, updated_at';
+  'is_active, clocks, origin_node, version, created_at, updated_at';
 
 const GET = `SELECT ${COLUMNS} FROM patients WHERE id = @id`;
 
 const INSERT = `
   INSERT INTO patients (${COLUMNS})
   VALUES (@id, @patient_id, @first_name, @last_name, @phone_number, @email,
-          @registered_facility, @is_active, @origin_node, @version, @created_at, @updated_at)`;
+          @registered_facility, @is_active, @clocks, @origin_node, @version, @created_at, @updated_at)`;
 
 const UPDATE = `
   UPDATE patients
      SET patient_id = @patient_id, first_name = @first_name, last_name = @last_name,
          phone_number = @phone_number, email = @email,
-         registered_facility = @registered_facility, is_active = @is_active,
+         registered_facility = @registered_facility, is_active = @is_active, clocks = @clocks,
          origin_node = @origin_node, version = @version, created_at = @created_at,
          updated_at = @updated_at
    WHERE id = @id`;

@@ -8,6 +8,7 @@
  */
 import type {
   AppointmentQuery,
+  ConflictQuery,
   OverlapQuery,
   OverlapRow,
   Page,
@@ -16,8 +17,17 @@ import type {
   StoreReads,
   UserQuery,
 } from '@clinic/core';
-import type { AppointmentView, Facility, Notification, Patient, User } from '@clinic/domain';
+import type {
+  AppointmentView,
+  ConflictRecord,
+  ConflictStatus,
+  Facility,
+  Notification,
+  Patient,
+  User,
+} from '@clinic/domain';
 import * as appointments from './appointment-queries';
+import * as conflicts from './conflict-queries';
 import * as facilities from './facility-queries';
 import * as notifications from './notification-queries';
 import { findActiveOverlapping } from './overlap-query';
@@ -91,5 +101,23 @@ export class SqliteReads implements StoreReads {
   async listSentNotifications(appointmentId: string): Promise<Notification[]> {
     this.checkUsable();
     return notifications.listSentNotifications(this.sql, appointmentId);
+  }
+
+  async getConflict(id: string): Promise<ConflictRecord | undefined> {
+    this.checkUsable();
+    return conflicts.getConflict(this.sql, id);
+  }
+
+  async listConflicts(query: ConflictQuery): Promise<Page<ConflictRecord>> {
+    this.checkUsable();
+    return conflicts.listConflicts(this.sql, query);
+  }
+
+  async conflictsOfAppointment(
+    appointmentId: string,
+    status?: ConflictStatus,
+  ): Promise<ConflictRecord[]> {
+    this.checkUsable();
+    return conflicts.conflictsOfAppointment(this.sql, appointmentId, status);
   }
 }

@@ -28,6 +28,7 @@ import { AsyncMutex } from './mutex';
 import { SqliteReads } from './reads';
 import { StatementCache } from './statement-cache';
 import { SqliteWriteTx } from './write-tx';
+export type { StatementCache } from './statement-cache';
 
 export class SqliteStore extends SqliteReads implements Store {
   readonly kind = 'sqlite' as const;
@@ -110,6 +111,21 @@ export class SqliteStore extends SqliteReads implements Store {
     } finally {
       tx.end();
     }
+  }
+
+  /**
+   * For the sync adapter of this package (src/sync): runs `fn` synchronously on the
+   * writer, in turn with write() calls and inside the same group commit and SAVEPOINT
+   * discipline: all of `fn`'s statements commit together or not at all.
+   */
+  writeSql<T>(fn: (sql: StatementCache) => T): Promise<T> {
+    return this.write(async () => fn(this.#writerSql));
+  }
+
+  /** For the sync adapter: a synchronous read on the reader connection (committed data). */
+  readSql<T>(fn: (sql: StatementCache) => T): T {
+    this.checkUsable();
+    return fn(this.sql);
   }
 
   async getMeta(key: string): Promise<string | undefined> {

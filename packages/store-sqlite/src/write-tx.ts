@@ -4,9 +4,17 @@
  * usable only until that transaction ends; a leaked tx throws instead of writing
  * outside any transaction.
  */
-import type { WriteTx } from '@clinic/core';
-import type { Appointment, Facility, Notification, Patient, User } from '@clinic/domain';
+import type { OutboxEntry, WriteTx } from '@clinic/core';
+import type {
+  Appointment,
+  ConflictRecord,
+  Facility,
+  Notification,
+  Patient,
+  User,
+} from '@clinic/domain';
 import * as appointments from './appointment-queries';
+import * as conflicts from './conflict-queries';
 import * as facilities from './facility-queries';
 import * as notifications from './notification-queries';
 import * as patients from './patient-queries';
@@ -79,5 +87,21 @@ export class SqliteWriteTx extends SqliteReads implements WriteTx {
   async enqueueNotifications(rows: readonly Notification[]): Promise<void> {
     this.checkUsable();
     notifications.enqueueNotifications(this.sql, rows);
+  }
+
+  /** Dedupes by id: a node's conflicts are copies of central's (see conflict-queries.ts). */
+  async upsertConflict(row: ConflictRecord, _dedupeKey: string): Promise<ConflictRecord> {
+    this.checkUsable();
+    return conflicts.upsertConflict(this.sql, row);
+  }
+
+  async updateConflict(row: ConflictRecord): Promise<void> {
+    this.checkUsable();
+    conflicts.updateConflict(this.sql, row);
+  }
+
+  async appendOutbox(entry: OutboxEntry): Promise<number> {
+    this.checkUsable();
+    return conflicts.appendOutbox(this.sql, entry);
   }
 }

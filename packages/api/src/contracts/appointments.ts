@@ -103,8 +103,22 @@ export const appointmentOut = z
   })
   .meta({ id: 'Appointment' });
 
+/** A late conflict as the appointment's detail and check-conflicts show it. */
+export const lateConflict = z.object({
+  id: uuid,
+  kind: z.enum(['provider', 'patient', 'facility', 'edit']),
+  appointments: z.array(uuid),
+  status: z.enum(['open', 'resolved']),
+  detected_at: isoTimestamp,
+});
+
 export const appointmentDetailOut = appointmentOut
-  .extend({ notifications_sent: z.array(notificationSent) })
+  .extend({
+    notifications_sent: z.array(notificationSent),
+    conflicts: z
+      .array(lateConflict)
+      .meta({ description: 'Open late conflicts of this appointment (see /api/v1/conflicts/)' }),
+  })
   .meta({ id: 'AppointmentDetail' });
 
 const conflictItem = z.object({
@@ -123,5 +137,9 @@ export const conflictCheckOut = z
       patient: z.array(conflictItem).optional(),
       facility: z.array(conflictItem).optional(),
     }),
+    late_conflicts: z
+      .array(lateConflict)
+      .optional()
+      .meta({ description: 'Open late conflicts recorded by central for this appointment' }),
   })
   .meta({ id: 'ConflictCheck' });

@@ -1,0 +1,299 @@
+/**
+ * Central's side of push (sync/SPEC.md sections 2 to 4): applies each mutation of a node
+ * in its own transaction, exactly once per (node, seq), re-validating it against
+ * everything central knows. Overlaps are accepted and recorded as late conflicts; any
+ * other failure is a rejection the node will show; replays get the stored answer.
+ */
+import type { ConflictService, WriteTx } from '@clinic/core';
+import {
+  DomainError,
+  assertTransition,
+  formatClocks,
+  hasErrors,
+  isActiveStatus,
+  mergeAppointment,
+  parseClocks,
+  parseFieldClocks,
+  validateReferences,
+  validateTimes,
+  type Appointment,
+  type Clock,
+  type FieldErrors,
+  type HybridClock,
+  type Patient,
+} from '@clinic/domain';
+import type { CentralSyncStore, NodeRecord } from './node-ports';
+import type { AppointmentPutArgs, Mutation, PatientPutArgs, PushResult } from '../protocol';
+
+export interface ReconcilerDeps {
+  sync: CentralSyncStore;
+  conflicts: ConflictService;
+  clock: Clock;
+  hlc: HybridClock;
+}
+
+/** A refusal of one mutation: stored as its answer, shown on the node. */
+class Rejection extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function describe(errors: FieldErrors): string {
+  return Object.entries(errors)
+    .map(([field, messages]) => `${field}: ${messages.join(' ')}`)
+    .join('; ');
+}
+
+function rejectionOf(error: unknown): Rejection | undefined {
+  if (error instanceof Rejection) return error;
+  if (error instanceof DomainError) {
+    const detail = error.details ? describe(error.details) : '';
+    return new Rejection(error.code, detail ? `${error.message} ${detail}` : error.message);
+  }
+  return undefined;
+}
+
+/** The joined names of an AppointmentView: not part of the record that syncs. */
+const VIEW_ONLY = new Set([
+  'patient_first_name',
+  'patient_last_name',
+  'patient_mrn',
+  'provider_first_name',
+  'provider_last_name',
+  'provider_user_type',
+  'facility_name',
+  'facility_timezone',
+]);
+
+/** Central's record as sent back to the node (the full row, with clocks and version). */
+function strip<T extends object>(row: T): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).filter(([k]) => !VIEW_ONLY.has(k)));
+}
+
+export function createReconciler(deps: ReconcilerDeps) {
+  const { sync, conflicts, clock, hlc } = deps;
+
+  async function checkSlot(tx: WriteTx, row: Appointment, changedRefs: ReadonlySet<string>) {
+    const errors: FieldErrors = {};
+    // "start_time must be in the future" was checked where the booking was made.
+    validateTimes(row, { now: clock.now(), requireFuture: false }, errors);
+    const refErrors: FieldErrors = {};
+    validateReferences(
+      {
+        ...row,
+        patient: await tx.getPatient(row.patient),
+        provider: await tx.getUser(row.provider),
+        facility: await tx.getFacility(row.facility),
+      },
+      refErrors,
+    );
+    for (const [field, messages] of Object.entries(refErrors)) {
+      if (changedRefs.has(field)) errors[field] = messages;
+    }
+    if (hasErrors(errors)) throw new Rejection('validation', describe(errors));
+  }
+
+  async function putAppointment(
+    tx: WriteTx,
+    node: NodeRecord,
+    seq: number,
+    args: AppointmentPutArgs,
+  ): Promise<Omit<PushResult, 'seq'>> {
+    const incoming: Appointment = {
+      ...args.row,
+      appointment_type: args.row.appointment_type as Appointment['appointment_type'],
+      clocks: formatClocks(args.clocks),
+      origin_node: node.id,
+      version: 1,
+    };
+    const current = await tx.getAppointment(args.row.id, { includeDeleted: true });
+    const inScope = (facility: string) => node.facilities.includes(facility);
+    if (!inScope(incoming.facility) || (current && !inScope(current.facility))) {
+      throw new Rejection(
+        'out_of_scope',
+        "The appointment is not at one of this node's facilities.",
+      );
+    }
+    let next: Appointment;
+    const opened: string[] = [];
+    if (!current) {
+      if (!args.created) {
+        throw new Rejection('not_found', 'The appointment does not exist on central.');
+      }
+      await checkSlot(tx, incoming, new Set(['patient', 'provider', 'facility']));
+      next = incoming;
+      await tx.insertAppointment(next);
+      opened.push(...(await conflicts.recordOverlaps(tx, next)));
+    } else {
+      const merged = mergeAppointment(
+        strip(current) as unknown as Appointment,
+        parseClocks(current.clocks),
+        {
+          row: incoming,
+          changed: args.changed,
+          base: args.base,
+          clocks: args.clocks,
+        },
+      );
+      if (merged.taken.includes('slot')) {
+        const refs = new Set(
+          (['patient', 'provider', 'facility'] as const).filter(
+            (f) => current[f] !== merged.row[f],
+          ),
+        );
+        await checkSlot(tx, merged.row, refs);
+      }
+      const statusRaced = merged.losses.some((l) => l.register === 'status');
+      if (merged.taken.includes('status') && !statusRaced) {
+        assertTransition(current.status, merged.row.status);
+      }
+      next = {
+        ...strip(merged.row),
+        clocks: formatClocks(merged.clocks),
+        origin_node: node.id,
+        version: current.version + 1,
+        updated_at: Math.max(current.updated_at, incoming.updated_at),
+      } as Appointment;
+      await tx.updateAppointment(next);
+      for (const loss of merged.losses) {
+        opened.push(await conflicts.recordLoss(tx, next.id, loss, { node: node.id, seq }));
+      }
+      const reactivated = isActiveStatus(next.status) && !isActiveStatus(current.status);
+      if (merged.taken.includes('slot') || reactivated) {
+        opened.push(...(await conflicts.recordOverlaps(tx, next)));
+      }
+    }
+    await conflicts.recheck(tx, next);
+    const stored = await tx.getAppointment(next.id, { includeDeleted: true });
+    return {
+      outcome: opened.length > 0 ? 'applied_with_conflict' : 'applied',
+      ...(opened.length > 0 ? { conflicts: opened } : {}),
+      row: stored ? (strip(stored) as PushResult['row']) : null,
+    };
+  }
+
+  async function putPatient(
+    tx: WriteTx,
+    node: NodeRecord,
+    args: PatientPutArgs,
+  ): Promise<Omit<PushResult, 'seq'>> {
+    const current = await tx.getPatient(args.row.id);
+    const inScope = (f: string | null) => f !== null && node.facilities.includes(f);
+    if (
+      !inScope(args.row.registered_facility) ||
+      (current && !inScope(current.registered_facility))
+    ) {
+      throw new Rejection(
+        'out_of_scope',
+        "The patient is not registered at one of this node's facilities.",
+      );
+    }
+    let next: Patient;
+    if (!current) {
+      if (!args.created) throw new Rejection('not_found', 'The patient does not exist on central.');
+      next = { ...args.row, clocks: JSON.stringify(args.clocks), origin_node: node.id, version: 1 };
+      await tx.insertPatient(next);
+    } else {
+      // Field by field, the later HLC wins (sync/SPEC.md section 4).
+      const clocks = parseFieldClocks(current.clocks);
+      const merged: Record<string, unknown> = { ...current };
+      for (const field of args.changed) {
+        if (!(field in args.row) || field === 'id') continue;
+        const theirs = args.clocks[field] ?? '';
+        if (theirs > (clocks[field] ?? '')) {
+          merged[field] = (args.row as Record<string, unknown>)[field];
+          clocks[field] = theirs;
+        }
+      }
+      next = {
+        ...(merged as unknown as Patient),
+        clocks: formatClocks(clocks),
+        origin_node: node.id,
+        version: current.version + 1,
+        updated_at: Math.max(current.updated_at, args.row.updated_at),
+      };
+      await tx.updatePatient(next);
+    }
+    return { outcome: 'applied', row: next as unknown as PushResult['row'] };
+  }
+
+  /** Applies one mutation (in its own transaction) and returns its answer. */
+  async function applyOne(node: NodeRecord, m: Mutation): Promise<PushResult | 'gap'> {
+    hlc.observe(m.hlc);
+    const attempt = await sync
+      .withNodeLock(node.id, async (ctx) => {
+        if (m.seq <= ctx.lastSeq) {
+          const stored = await ctx.receipt(m.seq);
+          return stored
+            ? (JSON.parse(stored) as PushResult)
+            : ({ seq: m.seq, outcome: 'applied' } as PushResult);
+        }
+        if (m.seq > ctx.lastSeq + 1) return 'gap' as const;
+        const body =
+          m.kind === 'appointment.put'
+            ? await putAppointment(ctx.tx, node, m.seq, m.args)
+            : await putPatient(ctx.tx, node, m.args);
+        const result: PushResult = { seq: m.seq, ...body };
+        await ctx.answer(m.seq, JSON.stringify(result), clock.now());
+        return result;
+      })
+      .catch((error: unknown) => {
+        const rejection = rejectionOf(error);
+        if (!rejection) throw error;
+        return rejection;
+      });
+    if (!(attempt instanceof Rejection)) return attempt;
+    // The failed transaction rolled back; the rejection is answered in a new one, so
+    // nothing of the mutation is half-written and a replay gets the same answer.
+    return sync.withNodeLock(node.id, async (ctx) => {
+      if (m.seq <= ctx.lastSeq) {
+        const stored = await ctx.receipt(m.seq);
+        if (stored) return JSON.parse(stored) as PushResult;
+      }
+      if (m.seq > ctx.lastSeq + 1) return 'gap' as const;
+      const current =
+        m.kind === 'appointment.put'
+          ? await ctx.tx.getAppointment(m.entity_id, { includeDeleted: true })
+          : await ctx.tx.getPatient(m.entity_id);
+      const result: PushResult = {
+        seq: m.seq,
+        outcome: 'rejected',
+        code: attempt.code,
+        message: attempt.message,
+        row: current ? (strip(current) as PushResult['row']) : null,
+      };
+      await ctx.answer(m.seq, JSON.stringify(result), clock.now());
+      return result;
+    });
+  }
+
+  return {
+    /**
+     * Applies a batch in sequence order. A gap (a mutation missing before the next one)
+     * stops the batch: the rest are answered `deferred`, and the node resends from there.
+     */
+    async push(node: NodeRecord, mutations: readonly Mutation[]): Promise<PushResult[]> {
+      const sorted = [...mutations].sort((a, b) => a.seq - b.seq);
+      const results: PushResult[] = [];
+      let stopped = false;
+      for (const m of sorted) {
+        if (stopped) {
+          results.push({ seq: m.seq, outcome: 'deferred' });
+          continue;
+        }
+        const result = await applyOne(node, m);
+        if (result === 'gap') {
+          stopped = true;
+          results.push({ seq: m.seq, outcome: 'deferred' });
+        } else results.push(result);
+      }
+      return results;
+    },
+  };
+}
+
+export type Reconciler = ReturnType<typeof createReconciler>;

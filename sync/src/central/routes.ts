@@ -1,0 +1,136 @@
+/**
+ * Central's sync endpoints (sync/SPEC.md): `GET /sync/v{n}/enrollment`, `POST
+ * /sync/v{n}/push`, and the shape server mounted at `/sync/v{n}/shape`, for the current
+ * protocol version and the previous one. Every request carries a node token.
+ */
+import { Hono, type Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { compress } from 'hono/compress';
+import type { z } from 'zod';
+import {
+  PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  pushRequestV1,
+  pushRequestV2,
+  type EnrollmentResponse,
+  type PushResult,
+} from '../protocol';
+import type { NodeRecord } from './node-ports';
+import type { NodeService } from './nodes';
+import type { Reconciler } from './reconciler';
+import type { CentralSyncStore } from './node-ports';
+import type { Clock } from '@clinic/domain';
+
+export interface CentralSyncRouteDeps {
+  nodes: NodeService;
+  sync: CentralSyncStore;
+  reconciler: Reconciler;
+  clock: Clock;
+  /** Central's node id and the public keys that verify its access tokens. */
+  central: { nodeId: string; jwks: () => { keys: object[] } };
+  /** The shape server (Electric Shape protocol), mounted at /sync/v{n}/shape. */
+  shape?: Hono;
+  /** Largest push body accepted, in bytes. */
+  maxBodyBytes?: number;
+}
+
+type Env = { Variables: { node: NodeRecord } };
+
+const unauthorized = (c: Context) =>
+  c.json({ detail: 'Invalid or revoked node token.' }, 401, { 'www-authenticate': 'Bearer' });
+
+export function centralSyncRoutes(deps: CentralSyncRouteDeps): Hono {
+  const root = new Hono({ strict: false });
+  // Mounted at '/': scope the middleware to the sync paths, or it would wrap the whole API.
+  root.use('/sync/*', compress());
+
+  for (const version of SUPPORTED_PROTOCOL_VERSIONS) {
+    const app = new Hono<Env>({ strict: false });
+    app.use('*', async (c, next) => {
+      const node = await deps.nodes.authenticate(c.req.header('authorization'));
+      if (!node) return unauthorized(c);
+      c.set('node', node);
+      await next();
+    });
+
+    app.get('/enrollment', (c) => {
+      const node = c.get('node');
+      const body: EnrollmentResponse = {
+        protocol_version: version,
+        supported_versions: [...SUPPORTED_PROTOCOL_VERSIONS],
+        node: { id: node.id, name: node.name, facilities: node.facilities },
+        central: {
+          node_id: deps.central.nodeId,
+          keys: deps.central.jwks() as EnrollmentResponse['central']['keys'],
+        },
+        last_applied_seq: node.last_seq,
+      };
+      return c.json(body);
+    });
+
+    app.post(
+      '/push',
+      bodyLimit({
+        maxSize: deps.maxBodyBytes ?? 8 * 1024 * 1024,
+        onError: (c) => c.json({ detail: 'Push batch too large.' }, 413),
+      }),
+      async (c) => {
+        const node = c.get('node');
+        let raw: unknown;
+        try {
+          raw = await c.req.json();
+        } catch {
+          return c.json({ detail: 'Malformed JSON.' }, 400);
+        }
+        const schema: z.ZodType<{
+          node_id: string;
+          mutations: z.infer<typeof pushRequestV2>['mutations'];
+          backlog?: number;
+        }> = version === PROTOCOL_VERSION ? pushRequestV2 : pushRequestV1;
+        const parsed = schema.safeParse(raw);
+        if (!parsed.success) {
+          return c.json(
+            {
+              detail: 'Invalid push request.',
+              errors: parsed.error.issues.slice(0, 10).map((i) => ({
+                path: i.path.join('.'),
+                message: i.message,
+              })),
+            },
+            400,
+          );
+        }
+        if (parsed.data.node_id !== node.id) {
+          return c.json({ detail: 'node_id does not match the token.' }, 403);
+        }
+        const results = await deps.reconciler.push(node, parsed.data.mutations);
+        const fresh = await deps.sync.getNode(node.id);
+        const lastApplied = fresh?.last_seq ?? node.last_seq;
+        await deps.sync.notePush(node.id, {
+          at: deps.clock.now(),
+          backlog: parsed.data.backlog ?? null,
+          protocol_version: version,
+          last_error: null,
+        });
+        if (version === PROTOCOL_VERSION) {
+          return c.json({
+            protocol_version: version,
+            last_applied_seq: lastApplied,
+            results,
+            central_keys: deps.central.jwks(),
+          });
+        }
+        // Version 1 answers have no rows.
+        return c.json({
+          protocol_version: version,
+          last_applied_seq: lastApplied,
+          results: results.map(({ row: _row, ...rest }: PushResult) => rest),
+        });
+      },
+    );
+
+    if (deps.shape) app.route('/shape', deps.shape);
+    root.route(`/sync/v${version}`, app);
+  }
+  return root;
+}

@@ -1,0 +1,325 @@
+/**
+ * The clinic node's sync engine (sync/SPEC.md sections 2 and 5): one cycle pushes the
+ * outbox in sequence order, then pulls every shape. Cycles run on start, shortly after a
+ * local write, periodically (more slowly while central is unreachable, to notice the
+ * reconnect) and on demand; never two at once. Its status is what it last saw, and a
+ * cycle that failed or timed out is reported as a failure.
+ */
+import { DomainError, ErrorCode, type Clock, type HybridClock } from '@clinic/domain';
+import {
+  MAX_PUSH_BATCH,
+  PROTOCOL_VERSION,
+  pushResponseV2,
+  type Mutation,
+  type PushResult,
+} from '../protocol';
+import { META, type Enrollment } from './enroll';
+import type { EdgeOutboxStore, RejectedMutation } from './ports';
+
+export interface SyncLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface SyncEngineOptions {
+  enrollment: Enrollment;
+  outbox: EdgeOutboxStore;
+  /** Pulls every shape once (puller.ts bound to the node's store); resolves when up to date. */
+  pull: (signal: AbortSignal) => Promise<void>;
+  /** Parks/applies central's rows carried by push answers (pull-apply's deferred rows). */
+  onAnswers: (results: readonly PushResult[]) => Promise<void>;
+  clock: Clock;
+  hlc: HybridClock;
+  logger: SyncLogger;
+  fetchImpl?: typeof fetch;
+  /** Default 5 s while online, 15 s while offline. */
+  intervalMs?: number;
+  offlineIntervalMs?: number;
+  /** Delay between a local write and the push it triggers. Default 250 ms. */
+  debounceMs?: number;
+  /** Timeout of one push request. Default 30 s. */
+  requestTimeoutMs?: number;
+  /** Timeout of one whole pull. Default 120 s. */
+  pullTimeoutMs?: number;
+}
+
+export interface SyncStatus {
+  online: boolean;
+  central_url: string | null;
+  node_id: string;
+  pending_mutations: number;
+  last_push_at: number | null;
+  last_pull_at: number | null;
+  last_success_at: number | null;
+  last_error: string | null;
+  rejected: RejectedMutation[];
+  open_conflicts: number;
+}
+
+/** Central could not be reached or did not answer in time (503 on sync/run). */
+export class CentralUnreachable extends Error {
+  override name = 'CentralUnreachable';
+}
+
+/** Central refused the node (401: token revoked). */
+export class NodeRevoked extends Error {
+  override name = 'NodeRevoked';
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = (error as { cause?: unknown }).cause;
+    const reason = cause instanceof Error ? `: ${cause.message}` : '';
+    return `${error.message}${reason}`.slice(0, 500);
+  }
+  return String(error).slice(0, 500);
+}
+
+function isNetworkError(error: unknown): boolean {
+  if (error instanceof CentralUnreachable) return true;
+  if (!(error instanceof Error)) return false;
+  return (
+    error.name === 'TimeoutError' ||
+    error.name === 'AbortError' ||
+    error.name === 'FetchError' ||
+    /fetch failed|ECONNREFUSED|ECONNRESET|socket|network|terminated|timed? ?out/i.test(
+      describeError(error),
+    )
+  );
+}
+
+export function createSyncEngine(opts: SyncEngineOptions) {
+  const fetchImpl = opts.fetchImpl ?? fetch;
+  const base = opts.enrollment.centralUrl.replace(/\/+$/, '');
+  const intervalMs = opts.intervalMs ?? 5_000;
+  const offlineIntervalMs = opts.offlineIntervalMs ?? 15_000;
+  const debounceMs = opts.debounceMs ?? 250;
+  const requestTimeoutMs = opts.requestTimeoutMs ?? 30_000;
+  const pullTimeoutMs = opts.pullTimeoutMs ?? 120_000;
+
+  let online = false;
+  let lastError: string | null = null;
+  let lastPushAt: number | null = null;
+  let lastPullAt: number | null = null;
+  let lastSuccessAt: number | null = null;
+  let chain: Promise<void> = Promise.resolve();
+  let inFlight = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let debounce: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const stopController = new AbortController();
+
+  async function loadTimes() {
+    const read = async (key: string) => {
+      const v = await opts.outbox.getMeta(key);
+      return v === undefined ? null : Number(v);
+    };
+    lastPushAt = await read(META.lastPushAt);
+    lastPullAt = await read(META.lastPullAt);
+    lastSuccessAt = await read(META.lastSuccessAt);
+  }
+
+  async function pushOnce(signal: AbortSignal): Promise<'done' | 'more' | 'stuck'> {
+    const rows = await opts.outbox.pending(MAX_PUSH_BATCH);
+    if (rows.length === 0) return 'done';
+    const backlog = await opts.outbox.countPending();
+    const mutations = rows.map(
+      (r) =>
+        ({
+          seq: r.seq,
+          kind: r.kind,
+          entity_id: r.entity_id,
+          hlc: r.hlc,
+          args: JSON.parse(r.args),
+        }) as Mutation,
+    );
+    let response: Response;
+    try {
+      response = await fetchImpl(`${base}/sync/v${PROTOCOL_VERSION}/push`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${opts.enrollment.token}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({
+          protocol_version: PROTOCOL_VERSION,
+          node_id: opts.enrollment.nodeId,
+          backlog,
+          mutations,
+        }),
+        signal: AbortSignal.any([signal, AbortSignal.timeout(requestTimeoutMs)]),
+      });
+    } catch (error) {
+      throw new CentralUnreachable(`push failed: ${describeError(error)}`);
+    }
+    if (response.status === 401)
+      throw new NodeRevoked('Central refused the node token (revoked?).');
+    if (response.status >= 500) {
+      throw new CentralUnreachable(`push failed: central answered ${response.status}`);
+    }
+    if (!response.ok) {
+      throw new Error(`push refused: central answered ${response.status} ${await response.text()}`);
+    }
+    const parsed = pushResponseV2.safeParse(await response.json());
+    if (!parsed.success) throw new Error('push failed: central sent a malformed answer');
+    const answers = parsed.data.results.filter(
+      (r): r is PushResult & { outcome: 'applied' | 'applied_with_conflict' | 'rejected' } =>
+        r.outcome !== 'deferred',
+    );
+    for (const r of answers) {
+      const clocks = r.row && typeof r.row.clocks === 'string' ? r.row.clocks : undefined;
+      if (clocks)
+        for (const stamp of Object.values(JSON.parse(clocks) as object))
+          opts.hlc.observe(String(stamp));
+    }
+    await opts.outbox.acknowledge(answers, opts.clock.now());
+    await opts.onAnswers(answers);
+    await opts.outbox.setMeta(META.centralKeys, JSON.stringify(parsed.data.central_keys));
+    lastPushAt = opts.clock.now();
+    await opts.outbox.setMeta(META.lastPushAt, String(lastPushAt));
+    for (const r of answers) {
+      if (r.outcome === 'rejected') {
+        opts.logger.warn({ seq: r.seq, code: r.code }, 'central rejected a mutation');
+      }
+    }
+    if (answers.length < rows.length) {
+      // Central is missing an earlier mutation (a gap): it cannot have been lost by this
+      // node, whose outbox keeps every row, so central was restored from an older backup.
+      if (answers.length === 0) return 'stuck';
+    }
+    return 'more';
+  }
+
+  async function cycle(): Promise<void> {
+    const controller = new AbortController();
+    const signal = AbortSignal.any([controller.signal, stopController.signal]);
+    inFlight += 1;
+    try {
+      for (let round = 0; ; round += 1) {
+        const step = await pushOnce(signal);
+        if (step === 'done') break;
+        if (step === 'stuck') {
+          throw new Error(
+            'central is missing earlier changes of this node (restored from a backup?): ' +
+              'an operator must re-enroll the node',
+          );
+        }
+        if (round > 10_000) break;
+      }
+      const pullSignal = AbortSignal.any([signal, AbortSignal.timeout(pullTimeoutMs)]);
+      try {
+        await opts.pull(pullSignal);
+      } catch (error) {
+        if (error instanceof NodeRevoked) throw error;
+        if (isNetworkError(error) || pullSignal.aborted) {
+          throw new CentralUnreachable(`pull failed: ${describeError(error)}`);
+        }
+        throw error;
+      }
+      lastPullAt = opts.clock.now();
+      lastSuccessAt = lastPullAt;
+      await opts.outbox.setMeta(META.lastPullAt, String(lastPullAt));
+      await opts.outbox.setMeta(META.lastSuccessAt, String(lastSuccessAt));
+      if (!online) opts.logger.info({}, 'sync: central reachable');
+      online = true;
+      lastError = null;
+    } catch (error) {
+      const wasOnline = online;
+      online = false;
+      lastError = describeError(error);
+      if (wasOnline || !(error instanceof CentralUnreachable)) {
+        opts.logger.warn({ error: lastError }, 'sync cycle failed');
+      }
+      throw error;
+    } finally {
+      inFlight -= 1;
+      controller.abort();
+    }
+  }
+
+  /** Queues one cycle after the ones already queued; resolves or rejects with it. */
+  function enqueue(): Promise<void> {
+    const next = chain.then(() => cycle());
+    chain = next.catch(() => undefined);
+    return next;
+  }
+
+  function schedule(): void {
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(
+      () => {
+        void enqueue()
+          .catch(() => undefined)
+          .finally(schedule);
+      },
+      online ? intervalMs : offlineIntervalMs,
+    );
+    timer.unref();
+  }
+
+  return {
+    async start(): Promise<void> {
+      await loadTimes();
+      void enqueue()
+        .catch(() => undefined)
+        .finally(schedule);
+    },
+
+    /** A local write happened: push soon (debounced). */
+    notifyWrite(): void {
+      if (stopped) return;
+      clearTimeout(debounce);
+      debounce = setTimeout(() => {
+        void enqueue().catch(() => undefined);
+      }, debounceMs);
+      debounce.unref();
+    },
+
+    /** One push and pull now, after any cycle in progress; throws Unavailable when offline. */
+    async run(): Promise<SyncStatus> {
+      try {
+        await enqueue();
+      } catch (error) {
+        if (error instanceof CentralUnreachable || error instanceof NodeRevoked) {
+          throw new DomainError(
+            ErrorCode.Unavailable,
+            `Central is unreachable: ${describeError(error)}`,
+          );
+        }
+        throw new DomainError(ErrorCode.Unavailable, `Sync failed: ${describeError(error)}`);
+      }
+      return this.status();
+    },
+
+    async status(): Promise<SyncStatus> {
+      return {
+        online,
+        central_url: opts.enrollment.centralUrl,
+        node_id: opts.enrollment.nodeId,
+        pending_mutations: await opts.outbox.countPending(),
+        last_push_at: lastPushAt,
+        last_pull_at: lastPullAt,
+        last_success_at: lastSuccessAt,
+        last_error: lastError,
+        rejected: await opts.outbox.rejected(50),
+        open_conflicts: await opts.outbox.countOpenConflicts(),
+      };
+    },
+
+    get busy(): boolean {
+      return inFlight > 0;
+    },
+
+    /** Stops the timers, aborts a cycle in flight and waits for it to end. */
+    async stop(): Promise<void> {
+      stopped = true;
+      clearTimeout(timer);
+      clearTimeout(debounce);
+      stopController.abort();
+      await chain;
+    },
+  };
+}
+
+export type SyncEngine = ReturnType<typeof createSyncEngine>;

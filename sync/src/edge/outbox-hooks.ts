@@ -1,0 +1,81 @@
+/**
+ * The edge's write hooks: every local write of an appointment or a patient appends its
+ * mutation to the outbox in the same SQLite transaction (sync/SPEC.md section 2), so a
+ * write and the record that it must be pushed can never be separated by a crash.
+ */
+import type { AppointmentChange, PatientChange, WriteHooks } from '@clinic/core';
+import type { AppointmentPutArgs, AppointmentWire, PatientPutArgs, PatientWire } from '../protocol';
+
+function appointmentWire(row: AppointmentChange['after']): AppointmentWire {
+  return {
+    id: row.id,
+    patient: row.patient,
+    provider: row.provider,
+    facility: row.facility,
+    appointment_type: row.appointment_type,
+    reason: row.reason,
+    status: row.status,
+    start_time: row.start_time,
+    end_time: row.end_time,
+    created_by: row.created_by,
+    deleted_at: row.deleted_at,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+function patientWire(row: PatientChange['after']): PatientWire {
+  return {
+    id: row.id,
+    patient_id: row.patient_id,
+    first_name: row.first_name,
+    last_name: row.last_name,
+    phone_number: row.phone_number,
+    email: row.email,
+    registered_facility: row.registered_facility,
+    is_active: row.is_active,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  };
+}
+
+/** `onWrite` is told after each queued mutation (the engine pushes shortly after). */
+export function outboxHooks(onWrite: () => void = () => {}): WriteHooks {
+  return {
+    async appointmentWritten(tx, change) {
+      if (change.changed.length === 0) return;
+      const args: AppointmentPutArgs = {
+        row: appointmentWire(change.after),
+        changed: change.changed,
+        base: change.base,
+        clocks: change.clocks,
+        created: change.before === undefined,
+      };
+      await tx.appendOutbox({
+        kind: 'appointment.put',
+        entity_id: change.after.id,
+        hlc: Object.values(change.clocks).sort().at(-1) ?? '',
+        args: JSON.stringify(args),
+        created_at: change.after.updated_at,
+      });
+      onWrite();
+    },
+    async patientWritten(tx, change) {
+      if (change.changed.length === 0) return;
+      const args: PatientPutArgs = {
+        row: patientWire(change.after),
+        changed: change.changed,
+        clocks: change.clocks,
+        created: change.before === undefined,
+      };
+      await tx.appendOutbox({
+        kind: 'patient.put',
+        entity_id: change.after.id,
+        hlc: Object.values(change.clocks).sort().at(-1) ?? '',
+        args: JSON.stringify(args),
+        created_at: change.after.updated_at,
+      });
+      onWrite();
+    },
+  };
+}

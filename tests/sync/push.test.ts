@@ -1,0 +1,335 @@
+/**
+ * Central's push endpoint and reconciler, driven with raw protocol requests over HTTP:
+ * idempotent replays, reordered batches, scope, late conflicts (one per pair and kind,
+ * self-resolving), the merge rule, revocation and the previous protocol version.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatHlc, type Register } from '@clinic/domain';
+import { HOUR, login, PASSWORD, startWorld, type Json, type SyncWorld } from './sync-harness';
+
+let world: SyncWorld;
+
+beforeAll(async () => {
+  world = await startWorld();
+}, 60_000);
+afterAll(async () => {
+  await world?.close();
+});
+
+interface Node {
+  id: string;
+  token: string;
+  seq: number;
+}
+
+async function enroll(name: string, facilities: string[]): Promise<Node> {
+  const res = await world.c.call('POST', '/api/v1/nodes/', { name, facilities }, world.adminToken);
+  expect(res.status).toBe(201);
+  expect(res.body.token).toMatch(/^clinic-node\./);
+  return { id: res.body.id, token: res.body.token, seq: 0 };
+}
+
+const T0 = Date.now() + 48 * HOUR;
+let ms = 1;
+const stamp = (node: string) => formatHlc({ ms: Date.now() + (ms += 1), counter: 0, node });
+
+function appointment(facility: string, patient: string, start: number, extra: Json = {}) {
+  return {
+    id: randomUUID(),
+    patient,
+    provider: world.region.provider.id,
+    facility,
+    appointment_type: 'consultation',
+    reason: 'cough',
+    status: 'scheduled',
+    start_time: start,
+    end_time: start + HOUR,
+    created_by: null,
+    deleted_at: null,
+    created_at: Date.now(),
+    updated_at: Date.now(),
+    ...extra,
+  };
+}
+
+const REGISTERS: Register[] = ['slot', 'details', 'status', 'deleted'];
+
+function create(node: Node, row: Json) {
+  const h = stamp(node.id);
+  node.seq += 1;
+  return {
+    seq: node.seq,
+    kind: 'appointment.put',
+    entity_id: row.id,
+    hlc: h,
+    args: {
+      row,
+      changed: REGISTERS,
+      base: {},
+      clocks: Object.fromEntries(REGISTERS.map((r) => [r, h])),
+      created: true,
+    },
+  };
+}
+
+function change(node: Node, row: Json, changed: Register[], base: Json) {
+  const h = stamp(node.id);
+  node.seq += 1;
+  const clocks = { ...base };
+  for (const r of changed) clocks[r] = h;
+  return {
+    seq: node.seq,
+    kind: 'appointment.put',
+    entity_id: row.id,
+    hlc: h,
+    args: { row, changed, base, clocks, created: false },
+  };
+}
+
+async function push(node: Node, mutations: Json[], version = 2) {
+  return world.c.call(
+    'POST',
+    `/sync/v${version}/push`,
+    version === 2
+      ? { protocol_version: 2, node_id: node.id, backlog: 0, mutations }
+      : { protocol_version: 1, node_id: node.id, mutations },
+    node.token,
+  );
+}
+
+async function conflictsOf(id: string) {
+  const res = await world.c.call(
+    'GET',
+    '/api/v1/conflicts/?page_size=100',
+    undefined,
+    world.adminToken,
+  );
+  return (res.body.results as Json[]).filter((c) => c.appointments.includes(id));
+}
+
+describe('push', () => {
+  it('accepts two offline bookings of one provider, records ONE conflict, and replays change nothing', async () => {
+    const [f1, f2] = world.region.facilities;
+    const [p1, p2] = world.region.patients;
+    const a = await enroll('clinic A', [f1.id]);
+    const b = await enroll('clinic B', [f2.id]);
+    const ra = appointment(f1.id, p1.id, T0);
+    const rb = appointment(f2.id, p2.id, T0 + HOUR / 2);
+    const ma = create(a, ra);
+    const mb = create(b, rb);
+
+    const first = await push(a, [ma]);
+    expect(first.status).toBe(200);
+    expect(first.body.results).toEqual([expect.objectContaining({ seq: 1, outcome: 'applied' })]);
+    expect(first.body.central_keys.keys.length).toBeGreaterThan(0);
+    const second = await push(b, [mb]);
+    expect(second.body.results[0].outcome).toBe('applied_with_conflict');
+    expect(second.body.results[0].conflicts).toHaveLength(1);
+
+    // Replays (a lost answer, a crash before the ack): the same answers, nothing new.
+    const replayA = await push(a, [ma]);
+    const replayB = await push(b, [mb]);
+    expect(replayA.body.results[0]).toEqual(first.body.results[0]);
+    expect(replayB.body.results[0]).toEqual(second.body.results[0]);
+    const found = await conflictsOf(ra.id);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ kind: 'provider', status: 'open' });
+    expect([...found[0].appointments].sort()).toEqual([ra.id, rb.id].sort());
+
+    // check-conflicts of either appointment reports it, and the detail lists it.
+    const check = await world.c.call(
+      'POST',
+      `/api/v1/appointments/${ra.id}/check-conflicts/`,
+      undefined,
+      world.adminToken,
+    );
+    expect(check.body.has_conflicts).toBe(true);
+    expect(check.body.late_conflicts).toEqual([expect.objectContaining({ kind: 'provider' })]);
+    const detail = await world.c.call(
+      'GET',
+      `/api/v1/appointments/${rb.id}/`,
+      undefined,
+      world.adminToken,
+    );
+    expect(detail.body.conflicts).toEqual([
+      expect.objectContaining({ kind: 'provider', status: 'open' }),
+    ]);
+
+    // An admin on central cancels one: the conflict resolves itself.
+    const cancel = await world.c.call(
+      'POST',
+      `/api/v1/appointments/${rb.id}/cancel/`,
+      undefined,
+      world.adminToken,
+    );
+    expect(cancel.status).toBe(200);
+    const after = await conflictsOf(ra.id);
+    expect(after[0]).toMatchObject({ status: 'resolved' });
+    expect(after[0].resolution).toMatch(/^auto: /);
+    const settled = await world.c.call(
+      'GET',
+      `/api/v1/appointments/${ra.id}/`,
+      undefined,
+      world.adminToken,
+    );
+    expect(settled.body.conflicts).toEqual([]);
+    // Resolving a conflict that already resolved itself is refused.
+    const again = await world.c.call(
+      'POST',
+      `/api/v1/conflicts/${after[0].id as string}/resolve/`,
+      { resolution: 'checked' },
+      world.adminToken,
+    );
+    expect(again.status).toBe(400);
+
+    // Nodes see it in the list.
+    const nodes = await world.c.call('GET', '/api/v1/nodes/', undefined, world.adminToken);
+    const listed = (nodes.body.results as Json[]).find((n) => n.id === a.id);
+    expect(listed).toMatchObject({ last_applied_seq: 1, protocol_version: 2, backlog: 0 });
+    expect(listed.last_push_at).not.toBeNull();
+    expect(listed).not.toHaveProperty('token');
+  });
+
+  it('defers a batch that arrives out of order, then applies it in sequence', async () => {
+    const [f1] = world.region.facilities;
+    const [p1] = world.region.patients;
+    const a = await enroll('clinic reorder', [f1.id]);
+    const m1 = create(a, appointment(f1.id, p1.id, T0 + 10 * HOUR));
+    const m2 = create(a, appointment(f1.id, p1.id, T0 + 12 * HOUR));
+    const early = await push(a, [m2]);
+    expect(early.body.results).toEqual([{ seq: 2, outcome: 'deferred' }]);
+    expect(early.body.last_applied_seq).toBe(0);
+    const both = await push(a, [m2, m1]);
+    expect(both.body.results.map((r: Json) => [r.seq, r.outcome])).toEqual([
+      [1, 'applied'],
+      [2, 'applied'],
+    ]);
+    expect(both.body.last_applied_seq).toBe(2);
+  });
+
+  it('rejects what is outside the node scope or invalid, and answers replays of it the same way', async () => {
+    const [f1, f2] = world.region.facilities;
+    const [p1] = world.region.patients;
+    const a = await enroll('clinic scope', [f1.id]);
+    const outside = create(a, appointment(f2.id, p1.id, T0 + 20 * HOUR));
+    const res = await push(a, [outside]);
+    expect(res.body.results[0]).toMatchObject({
+      outcome: 'rejected',
+      code: 'out_of_scope',
+      row: null,
+    });
+    expect((await push(a, [outside])).body.results[0]).toEqual(res.body.results[0]);
+    // An invalid booking (no such patient) is rejected, and the next mutation still applies.
+    const bad = create(a, appointment(f1.id, randomUUID(), T0 + 22 * HOUR));
+    const good = create(a, appointment(f1.id, p1.id, T0 + 24 * HOUR));
+    const both = await push(a, [bad, good]);
+    expect(both.body.results[0]).toMatchObject({ outcome: 'rejected', code: 'validation' });
+    expect(both.body.results[0].message).toMatch(/patient/i);
+    expect(both.body.results[1].outcome).toBe('applied');
+    // A booking in the past is accepted at sync: the clinic made it when it was future.
+    const past = create(a, appointment(f1.id, p1.id, Date.now() - 30 * 24 * HOUR));
+    expect((await push(a, [past])).body.results[0].outcome).toBe('applied');
+  });
+
+  it('merges a completed visit at the clinic with a cancellation on central: completed wins, the cancellation is kept', async () => {
+    const [f1] = world.region.facilities;
+    const [p1] = world.region.patients;
+    const a = await enroll('clinic merge', [f1.id]);
+    const row = appointment(f1.id, p1.id, T0 + 30 * HOUR);
+    const made = create(a, row);
+    expect((await push(a, [made])).body.results[0].outcome).toBe('applied');
+    // Central cancels (a regional admin) while the clinic, offline, completes the visit.
+    const cancel = await world.c.call(
+      'POST',
+      `/api/v1/appointments/${row.id}/cancel/`,
+      undefined,
+      world.adminToken,
+    );
+    expect(cancel.status).toBe(200);
+    const completed = change(a, { ...row, status: 'completed' }, ['status'], made.args.clocks);
+    const res = await push(a, [completed]);
+    expect(res.body.results[0].outcome).toBe('applied_with_conflict');
+    expect(res.body.results[0].row.status).toBe('completed');
+    const detail = await world.c.call(
+      'GET',
+      `/api/v1/appointments/${row.id}/`,
+      undefined,
+      world.adminToken,
+    );
+    expect(detail.body.status).toBe('completed');
+    const kept = (await conflictsOf(row.id)).find((c) => c.kind === 'edit');
+    expect(kept.details).toMatchObject({
+      register: 'status',
+      losing_value: { status: 'cancelled' },
+    });
+  });
+
+  it('keeps a deletion against a stale edit from another node', async () => {
+    const [f1] = world.region.facilities;
+    const [p1] = world.region.patients;
+    const a = await enroll('clinic del A', [f1.id]);
+    const b = await enroll('clinic del B', [f1.id]);
+    const row = appointment(f1.id, p1.id, T0 + 40 * HOUR);
+    const made = create(a, row);
+    await push(a, [made]);
+    const deleted = change(
+      a,
+      { ...row, status: 'cancelled', deleted_at: Date.now() },
+      ['status', 'deleted'],
+      made.args.clocks,
+    );
+    expect((await push(a, [deleted])).body.results[0].outcome).toBe('applied');
+    // Node B edits its stale copy (it never saw the deletion).
+    b.seq = 0;
+    const stale = change(b, { ...row, reason: 'follow-up' }, ['details'], made.args.clocks);
+    const res = await push(b, [stale]);
+    expect(res.body.results[0].row.deleted_at).not.toBeNull();
+    const gone = await world.c.call(
+      'GET',
+      `/api/v1/appointments/${row.id}/`,
+      undefined,
+      world.adminToken,
+    );
+    expect(gone.status).toBe(404);
+  });
+
+  it('refuses a revoked node, a foreign node id and a malformed batch; serves protocol version 1', async () => {
+    const [f1] = world.region.facilities;
+    const [p1] = world.region.patients;
+    const a = await enroll('clinic v1', [f1.id]);
+    const v1 = await push(a, [create(a, appointment(f1.id, p1.id, T0 + 50 * HOUR))], 1);
+    expect(v1.status).toBe(200);
+    expect(v1.body.protocol_version).toBe(1);
+    expect(v1.body.results[0]).not.toHaveProperty('row');
+    expect(v1.body.results[0].outcome).toBe('applied');
+
+    const bad = await world.c.call(
+      'POST',
+      '/sync/v2/push',
+      { protocol_version: 2, node_id: a.id, backlog: 0, mutations: [{ seq: 0 }] },
+      a.token,
+    );
+    expect(bad.status).toBe(400);
+    const foreign = await world.c.call(
+      'POST',
+      '/sync/v2/push',
+      { protocol_version: 2, node_id: randomUUID(), backlog: 0, mutations: [] },
+      a.token,
+    );
+    expect(foreign.status).toBe(403);
+    const wrong = await world.c.call('GET', '/sync/v2/enrollment', undefined, `${a.token}x`);
+    expect(wrong.status).toBe(401);
+
+    expect(
+      (await world.c.call('DELETE', `/api/v1/nodes/${a.id}/`, undefined, world.adminToken)).status,
+    ).toBe(204);
+    expect((await push(a, [])).status).toBe(401);
+    expect((await world.c.call('GET', '/sync/v2/enrollment', undefined, a.token)).status).toBe(401);
+    // Only admins manage nodes.
+    const providerToken = await login(world.c, world.region.provider.username, PASSWORD);
+    expect((await world.c.call('GET', '/api/v1/nodes/', undefined, providerToken)).status).toBe(
+      403,
+    );
+  });
+});
