@@ -5,6 +5,7 @@
  * and convergence of every node's calendar to central's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, testDatabaseUrl, type TestDatabase } from '../support/postgres';
 import {
   HOUR,
   PASSWORD,
@@ -21,23 +22,6 @@ let a: SyncNode;
 let b: SyncNode;
 let tokenA: string;
 let tokenB: string;
-
-beforeAll(async () => {
-  world = await startWorld();
-  const [f1, f2] = world.region.facilities;
-  a = await world.startNode('clinic A', [f1.id]);
-  b = await world.startNode('clinic B', [f2.id]);
-  // The first cycle (on start) brings the staff: log in on each node once it has.
-  tokenA = await loginWhenSynced(a);
-  tokenB = await loginWhenSynced(b);
-  // Users arrive before patients: one full cycle more brings everything.
-  expect((await run(a, tokenA)).status).toBe(200);
-  expect((await run(b, tokenB)).status).toBe(200);
-}, 90_000);
-
-afterAll(async () => {
-  await world?.close();
-});
 
 async function loginWhenSynced(node: SyncNode): Promise<string> {
   for (let i = 0; ; i += 1) {
@@ -91,7 +75,31 @@ async function calendar(h: Http, token: string): Promise<Json[]> {
     .sort((x, y) => String(x.id).localeCompare(String(y.id)));
 }
 
-describe('sync between clinic nodes and central', () => {
+/** Central on PGlite, and on the PostgreSQL server when one is configured. */
+const pgUrl = testDatabaseUrl('sync edge');
+const backends = pgUrl ? (['pglite', 'postgres'] as const) : (['pglite'] as const);
+
+describe.each(backends)('sync between clinic nodes and central on %s', (backend) => {
+  let db: TestDatabase | undefined;
+  beforeAll(async () => {
+    if (backend === 'postgres') db = await createTestDatabase(pgUrl!);
+    world = await startWorld(db ? { databaseUrl: db.url } : {});
+    const [f1, f2] = world.region.facilities;
+    a = await world.startNode('clinic A', [f1.id]);
+    b = await world.startNode('clinic B', [f2.id]);
+    // The first cycle (on start) brings the staff: log in on each node once it has.
+    tokenA = await loginWhenSynced(a);
+    tokenB = await loginWhenSynced(b);
+    // Users arrive before patients: one full cycle more brings everything.
+    expect((await run(a, tokenA)).status).toBe(200);
+    expect((await run(b, tokenB)).status).toBe(200);
+  }, 90_000);
+
+  afterAll(async () => {
+    await world?.close();
+    await db?.drop();
+  });
+
   it('keeps two offline bookings of one provider, flags one conflict everywhere, resolves it everywhere, and converges', async () => {
     const [f1, f2] = world.region.facilities;
     const [p1, p2] = world.region.patients;

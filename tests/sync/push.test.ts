@@ -6,16 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatHlc, type Register } from '@clinic/domain';
+import { createTestDatabase, testDatabaseUrl, type TestDatabase } from '../support/postgres';
 import { HOUR, login, PASSWORD, startWorld, type Json, type SyncWorld } from './sync-harness';
 
 let world: SyncWorld;
 
-beforeAll(async () => {
-  world = await startWorld();
-}, 60_000);
-afterAll(async () => {
-  await world?.close();
-});
+/** The reconciler on PGlite, and on the PostgreSQL server when one is configured. */
+const pgUrl = testDatabaseUrl('sync push');
+const backends = pgUrl ? (['pglite', 'postgres'] as const) : (['pglite'] as const);
 
 interface Node {
   id: string;
@@ -99,16 +97,31 @@ async function push(node: Node, mutations: Json[], version = 2) {
 }
 
 async function conflictsOf(id: string) {
-  const res = await world.c.call(
-    'GET',
-    '/api/v1/conflicts/?page_size=100',
-    undefined,
-    world.adminToken,
-  );
-  return (res.body.results as Json[]).filter((c) => c.appointments.includes(id));
+  const all: Json[] = [];
+  for (let page = 1; ; page += 1) {
+    const res = await world.c.call(
+      'GET',
+      `/api/v1/conflicts/?page_size=100&page=${page}`,
+      undefined,
+      world.adminToken,
+    );
+    all.push(...(res.body.results as Json[]));
+    if (!res.body.next) break;
+  }
+  return all.filter((c) => c.appointments.includes(id));
 }
 
-describe('push', () => {
+describe.each(backends)('push to central on %s', (backend) => {
+  let db: TestDatabase | undefined;
+  beforeAll(async () => {
+    if (backend === 'postgres') db = await createTestDatabase(pgUrl!);
+    world = await startWorld(db ? { databaseUrl: db.url } : {});
+  }, 60_000);
+  afterAll(async () => {
+    await world?.close();
+    await db?.drop();
+  });
+
   it('accepts two offline bookings of one provider, records ONE conflict, and replays change nothing', async () => {
     const [f1, f2] = world.region.facilities;
     const [p1, p2] = world.region.patients;
@@ -189,6 +202,25 @@ describe('push', () => {
     expect(listed).toMatchObject({ last_applied_seq: 1, protocol_version: 2, backlog: 0 });
     expect(listed.last_push_at).not.toBeNull();
     expect(listed).not.toHaveProperty('token');
+  });
+
+  it('flags every overlap when two nodes push at the same moment', async () => {
+    const [f1, f2] = world.region.facilities;
+    const [p1, p2] = world.region.patients;
+    const a = await enroll('clinic race A', [f1.id]);
+    const b = await enroll('clinic race B', [f2.id]);
+    const pairs = Array.from({ length: 20 }, (_, i) => {
+      const start = T0 + 500 * HOUR + i * 2 * HOUR;
+      return [appointment(f1.id, p1.id, start), appointment(f2.id, p2.id, start + HOUR / 4)];
+    });
+    const batchA = pairs.map(([x]) => create(a, x));
+    const batchB = pairs.map(([, y]) => create(b, y));
+    const [ra, rb] = await Promise.all([push(a, batchA), push(b, batchB)]);
+    expect([ra.status, rb.status]).toEqual([200, 200]);
+    for (const [x, y] of pairs) {
+      const found = (await conflictsOf(x!.id)).filter((c) => c.kind === 'provider');
+      expect(found.map((c) => [...c.appointments].sort())).toEqual([[x!.id, y!.id].sort()]);
+    }
   });
 
   it('defers a batch that arrives out of order, then applies it in sequence', async () => {

@@ -82,7 +82,9 @@ export interface SyncWorld {
 
 let counter = 0;
 
-export async function startWorld(options: { liveTimeoutMs?: number } = {}): Promise<SyncWorld> {
+export async function startWorld(
+  options: { liveTimeoutMs?: number; databaseUrl?: string } = {},
+): Promise<SyncWorld> {
   const dirs: TempDir[] = [];
   const edges: RunningEdge[] = [];
   const proxies: TcpProxy[] = [];
@@ -106,6 +108,7 @@ export async function startWorld(options: { liveTimeoutMs?: number } = {}): Prom
     version: 'test',
     admin: ADMIN,
     liveTimeoutMs: options.liveTimeoutMs ?? 500,
+    ...(options.databaseUrl && { databaseUrl: options.databaseUrl }),
   });
   const c = http(central.server.url);
   const adminToken = await login(c, ADMIN.username, ADMIN.password);

@@ -4,7 +4,7 @@
  * everything central knows. Overlaps are accepted and recorded as late conflicts; any
  * other failure is a rejection the node will show; replays get the stored answer.
  */
-import type { ConflictService, WriteTx } from '@clinic/core';
+import { appointmentLockKey, slotLockKeys, type ConflictService, type WriteTx } from '@clinic/core';
 import {
   DomainError,
   assertTransition,
@@ -110,7 +110,19 @@ export function createReconciler(deps: ReconcilerDeps) {
       origin_node: node.id,
       version: 1,
     };
+    // The same locks as a booking made on central: two pushes (or a push and a booking)
+    // that could overlap take turns, so neither misses the other's row (PostgreSQL server;
+    // PGlite is serial). Keys of the current slot too: a reschedule leaves it.
+    const seen = await tx.getAppointment(args.row.id, { includeDeleted: true });
+    await tx.lock([
+      appointmentLockKey(incoming.id),
+      ...slotLockKeys(incoming),
+      ...(seen ? slotLockKeys(seen) : []),
+    ]);
     const current = await tx.getAppointment(args.row.id, { includeDeleted: true });
+    if (current && seen && slotLockKeys(current).some((k) => !slotLockKeys(seen).includes(k))) {
+      await tx.lock(slotLockKeys(current));
+    }
     const inScope = (facility: string) => node.facilities.includes(facility);
     if (!inScope(incoming.facility) || (current && !inScope(current.facility))) {
       throw new Rejection(
