@@ -4,6 +4,7 @@
  * self-resolving), the merge rule, revocation and the previous protocol version.
  */
 import { randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatHlc, type Register } from '@clinic/domain';
 import { createTestDatabase, testDatabaseUrl, type TestDatabase } from '../support/postgres';
@@ -221,6 +222,38 @@ describe.each(backends)('push to central on %s', (backend) => {
       const found = (await conflictsOf(x!.id)).filter((c) => c.kind === 'provider');
       expect(found.map((c) => [...c.appointments].sort())).toEqual([[x!.id, y!.id].sort()]);
     }
+  });
+
+  it('takes gzip batches, refuses a broken one, and books past an account central lacks', async () => {
+    const [f1] = world.region.facilities;
+    const [p1] = world.region.patients;
+    const a = await enroll('clinic gzip', [f1.id]);
+    // Booked by a node-local account: central keeps the booking, without that reference.
+    const row = appointment(f1.id, p1.id, T0 + 60 * HOUR, { created_by: randomUUID() });
+    const body = gzipSync(
+      JSON.stringify({
+        protocol_version: 2,
+        node_id: a.id,
+        backlog: 0,
+        mutations: [create(a, row)],
+      }),
+    );
+    const send = (payload: Buffer) =>
+      fetch(`${world.c.url}/sync/v2/push`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${a.token}`,
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+        },
+        body: payload,
+      });
+    const res = await send(body);
+    expect(res.status).toBe(200);
+    const answer = (await res.json()) as Json;
+    expect(answer.results[0]).toMatchObject({ outcome: 'applied' });
+    expect(answer.results[0].row.created_by).toBeNull();
+    expect((await send(Buffer.from('not gzip at all'))).status).toBe(400);
   });
 
   it('defers a batch that arrives out of order, then applies it in sequence', async () => {

@@ -6,9 +6,11 @@ import type {
   AppointmentService,
   ConflictService,
   DirectoryService,
+  NodeRecord,
   Page,
   PageRequest,
   Store,
+  SyncStatus,
 } from '@clinic/core';
 import type { Clock, Role } from '@clinic/domain';
 import type { Context } from 'hono';
@@ -45,20 +47,8 @@ export interface LoginLimiterPort {
   recordSuccess(username: string, address: string): void;
 }
 
-/** A node as central's nodes API shows it (sync/src/central/nodes.ts implements it). */
-export interface NodeView {
-  id: string;
-  name: string;
-  facilities: string[];
-  created_at: number;
-  revoked_at: number | null;
-  last_seq: number;
-  last_push_at: number | null;
-  last_pull_at: number | null;
-  backlog: number | null;
-  protocol_version: number | null;
-  last_error: string | null;
-}
+/** A node as central's nodes API shows it. */
+export type NodeView = NodeRecord;
 
 /** Central only: enrollment and health of clinic nodes. */
 export interface NodesPort {
@@ -74,26 +64,7 @@ export interface NodesPort {
   revoke(id: string): Promise<void>;
 }
 
-/** What a clinic node reports about its sync with central (GET /api/v1/sync/status/). */
-export interface SyncStatusView {
-  online: boolean;
-  central_url: string | null;
-  node_id: string;
-  pending_mutations: number;
-  last_push_at: number | null;
-  last_pull_at: number | null;
-  last_success_at: number | null;
-  last_error: string | null;
-  rejected: {
-    seq: number;
-    kind: string;
-    entity_id: string;
-    code: string | null;
-    message: string | null;
-    at: number | null;
-  }[];
-  open_conflicts: number;
-}
+export type SyncStatusView = SyncStatus;
 
 /** Edge only: the node's sync engine. `run` throws DomainError Unavailable when offline. */
 export interface SyncPort {

@@ -78,16 +78,17 @@ export function createConflictService(deps: CoreDeps) {
     /**
      * Opens (or re-opens) one record per overlapping appointment and dimension for an
      * active appointment that central accepted despite the overlap. Returns their ids.
+     * `capacity`: the facility's, when the caller has read it already.
      */
-    async recordOverlaps(tx: WriteTx, row: Appointment): Promise<string[]> {
+    async recordOverlaps(tx: WriteTx, row: Appointment, capacity?: number): Promise<string[]> {
       if (row.deleted_at !== null || !isActiveStatus(row.status)) return [];
-      const facility = await tx.getFacility(row.facility);
+      const facilityCapacity = capacity ?? (await tx.getFacility(row.facility))?.capacity ?? 1;
       const candidates = await tx.findActiveOverlapping({
         ...row,
         excludeId: row.id,
         maxDurationMs: MAX_DURATION_MS,
       });
-      const found = findConflicts({ ...row }, candidates, facility?.capacity ?? 1);
+      const found = findConflicts({ ...row }, candidates, facilityCapacity);
       const opened: string[] = [];
       const now = clock.now();
       for (const kind of ['provider', 'patient', 'facility'] as const) {

@@ -6,3 +6,4 @@ export * from './notification-queue';
 export * from './appointments';
 export * from './directory';
 export * from './conflicts';
+export * from './sync-records';

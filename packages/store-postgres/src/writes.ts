@@ -90,9 +90,15 @@ export function createWrites(ex: Executor, options: { serialized?: boolean } = {
       // so two callers cannot deadlock. Released at COMMIT/ROLLBACK. Transactions run at
       // READ COMMITTED, so each statement after the lock sees what the previous holder
       // committed (REPEATABLE READ would pin the snapshot of the lock statement itself).
-      for (const key of [...new Set(keys)].sort()) {
-        await ex.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [key]);
-      }
+      // One round trip for all of them: the subquery hands the keys over in sorted order,
+      // and the locks are taken row by row in that order.
+      const sorted = [...new Set(keys)].sort();
+      if (sorted.length === 0) return;
+      await ex.query(
+        `SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0)))
+           FROM (SELECT k FROM unnest($1::text[]) AS k ORDER BY k) AS sorted_keys`,
+        [sorted],
+      );
     },
 
     async insertFacility(row: Facility) {

@@ -3,23 +3,9 @@
  * enrolled nodes and the receipts that make pushes idempotent (sync/SPEC.md sections 2
  * and 6). store-postgres implements it (src/sync/central-sync-store.ts).
  */
-import type { Page, PageRequest, WriteTx } from '@clinic/core';
+import type { NodeRecord, Page, PageRequest, WriteTx } from '@clinic/core';
 
-export interface NodeRecord {
-  id: string;
-  name: string;
-  facilities: string[];
-  created_at: number;
-  revoked_at: number | null;
-  /** The node's last sequence number central has answered. */
-  last_seq: number;
-  last_push_at: number | null;
-  last_pull_at: number | null;
-  /** Mutations the node reported still to push, at its last push. */
-  backlog: number | null;
-  protocol_version: number | null;
-  last_error: string | null;
-}
+export type { NodeRecord } from '@clinic/core';
 
 export interface PushContext {
   tx: WriteTx;

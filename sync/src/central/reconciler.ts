@@ -50,6 +50,13 @@ function describe(errors: FieldErrors): string {
 
 function rejectionOf(error: unknown): Rejection | undefined {
   if (error instanceof Rejection) return error;
+  // A constraint central enforces (SQLSTATE class 23) refuses this mutation for good: a
+  // rejection the node shows, not an error it would retry for ever. Connection and server
+  // errors stay errors: the node retries them.
+  const sqlState = (error as { code?: unknown } | null)?.code;
+  if (typeof sqlState === 'string' && /^23[0-9A-Z]{3}$/.test(sqlState)) {
+    return new Rejection('integrity', `Central's database refused the change (${sqlState}).`);
+  }
   if (error instanceof DomainError) {
     const detail = error.details ? describe(error.details) : '';
     return new Rejection(error.code, detail ? `${error.message} ${detail}` : error.message);
@@ -77,17 +84,23 @@ function strip<T extends object>(row: T): Record<string, unknown> {
 export function createReconciler(deps: ReconcilerDeps) {
   const { sync, conflicts, clock, hlc } = deps;
 
-  async function checkSlot(tx: WriteTx, row: Appointment, changedRefs: ReadonlySet<string>) {
+  /** Validates a slot; returns the facility's capacity for the overlap check. */
+  async function checkSlot(
+    tx: WriteTx,
+    row: Appointment,
+    changedRefs: ReadonlySet<string>,
+  ): Promise<number> {
     const errors: FieldErrors = {};
     // "start_time must be in the future" was checked where the booking was made.
     validateTimes(row, { now: clock.now(), requireFuture: false }, errors);
+    const facility = await tx.getFacility(row.facility);
     const refErrors: FieldErrors = {};
     validateReferences(
       {
         ...row,
-        patient: await tx.getPatient(row.patient),
-        provider: await tx.getUser(row.provider),
-        facility: await tx.getFacility(row.facility),
+        patient: changedRefs.has('patient') ? await tx.getPatient(row.patient) : undefined,
+        provider: changedRefs.has('provider') ? await tx.getUser(row.provider) : undefined,
+        facility,
       },
       refErrors,
     );
@@ -95,6 +108,16 @@ export function createReconciler(deps: ReconcilerDeps) {
       if (changedRefs.has(field)) errors[field] = messages;
     }
     if (hasErrors(errors)) throw new Rejection('validation', describe(errors));
+    // An account only the node knows (a node-local admin) cannot be referenced on central;
+    // the booking keeps its origin node instead of failing for ever.
+    if (
+      row.created_by !== null &&
+      row.created_by !== row.provider &&
+      changedRefs.has('created_by')
+    ) {
+      if (!(await tx.getUser(row.created_by))) row.created_by = null;
+    }
+    return facility?.capacity ?? 1;
   }
 
   async function putAppointment(
@@ -113,15 +136,13 @@ export function createReconciler(deps: ReconcilerDeps) {
     // The same locks as a booking made on central: two pushes (or a push and a booking)
     // that could overlap take turns, so neither misses the other's row (PostgreSQL server;
     // PGlite is serial). Keys of the current slot too: a reschedule leaves it.
-    const seen = await tx.getAppointment(args.row.id, { includeDeleted: true });
-    await tx.lock([
-      appointmentLockKey(incoming.id),
-      ...slotLockKeys(incoming),
-      ...(seen ? slotLockKeys(seen) : []),
-    ]);
+    // The appointment's own key first serializes every change of it, so its current slot
+    // cannot move while this transaction takes that slot's keys too.
+    await tx.lock([appointmentLockKey(incoming.id), ...slotLockKeys(incoming)]);
     const current = await tx.getAppointment(args.row.id, { includeDeleted: true });
-    if (current && seen && slotLockKeys(current).some((k) => !slotLockKeys(seen).includes(k))) {
-      await tx.lock(slotLockKeys(current));
+    if (current) {
+      const extra = slotLockKeys(current).filter((k) => !slotLockKeys(incoming).includes(k));
+      if (extra.length > 0) await tx.lock(extra);
     }
     const inScope = (facility: string) => node.facilities.includes(facility);
     if (!inScope(incoming.facility) || (current && !inScope(current.facility))) {
@@ -136,10 +157,14 @@ export function createReconciler(deps: ReconcilerDeps) {
       if (!args.created) {
         throw new Rejection('not_found', 'The appointment does not exist on central.');
       }
-      await checkSlot(tx, incoming, new Set(['patient', 'provider', 'facility']));
+      const capacity = await checkSlot(
+        tx,
+        incoming,
+        new Set(['patient', 'provider', 'facility', 'created_by']),
+      );
       next = incoming;
       await tx.insertAppointment(next);
-      opened.push(...(await conflicts.recordOverlaps(tx, next)));
+      opened.push(...(await conflicts.recordOverlaps(tx, next, capacity)));
     } else {
       const merged = mergeAppointment(
         strip(current) as unknown as Appointment,
@@ -151,13 +176,14 @@ export function createReconciler(deps: ReconcilerDeps) {
           clocks: args.clocks,
         },
       );
+      let capacity: number | undefined;
       if (merged.taken.includes('slot')) {
         const refs = new Set(
           (['patient', 'provider', 'facility'] as const).filter(
             (f) => current[f] !== merged.row[f],
           ),
         );
-        await checkSlot(tx, merged.row, refs);
+        capacity = await checkSlot(tx, merged.row, refs);
       }
       const statusRaced = merged.losses.some((l) => l.register === 'status');
       if (merged.taken.includes('status') && !statusRaced) {
@@ -176,15 +202,15 @@ export function createReconciler(deps: ReconcilerDeps) {
       }
       const reactivated = isActiveStatus(next.status) && !isActiveStatus(current.status);
       if (merged.taken.includes('slot') || reactivated) {
-        opened.push(...(await conflicts.recordOverlaps(tx, next)));
+        opened.push(...(await conflicts.recordOverlaps(tx, next, capacity)));
       }
+      // A new appointment has no conflicts to re-check yet.
+      await conflicts.recheck(tx, next);
     }
-    await conflicts.recheck(tx, next);
-    const stored = await tx.getAppointment(next.id, { includeDeleted: true });
     return {
       outcome: opened.length > 0 ? 'applied_with_conflict' : 'applied',
       ...(opened.length > 0 ? { conflicts: opened } : {}),
-      row: stored ? (strip(stored) as PushResult['row']) : null,
+      row: strip(next) as PushResult['row'],
     };
   }
 

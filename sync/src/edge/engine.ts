@@ -5,7 +5,9 @@
  * reconnect) and on demand; never two at once. Its status is what it last saw, and a
  * cycle that failed or timed out is reported as a failure.
  */
+import type { SyncStatus } from '@clinic/core';
 import { DomainError, ErrorCode, type Clock, type HybridClock } from '@clinic/domain';
+import { gzipSync } from 'node:zlib';
 import {
   MAX_PUSH_BATCH,
   PROTOCOL_VERSION,
@@ -14,7 +16,7 @@ import {
   type PushResult,
 } from '../protocol';
 import { META, type Enrollment } from './enroll';
-import type { EdgeOutboxStore, RejectedMutation } from './ports';
+import type { EdgeOutboxStore } from './ports';
 
 export interface SyncLogger {
   info(obj: object, msg: string): void;
@@ -43,18 +45,7 @@ export interface SyncEngineOptions {
   pullTimeoutMs?: number;
 }
 
-export interface SyncStatus {
-  online: boolean;
-  central_url: string | null;
-  node_id: string;
-  pending_mutations: number;
-  last_push_at: number | null;
-  last_pull_at: number | null;
-  last_success_at: number | null;
-  last_error: string | null;
-  rejected: RejectedMutation[];
-  open_conflicts: number;
-}
+export type { SyncStatus } from '@clinic/core';
 
 /** Central could not be reached or did not answer in time (503 on sync/run). */
 export class CentralUnreachable extends Error {
@@ -135,18 +126,22 @@ export function createSyncEngine(opts: SyncEngineOptions) {
     );
     let response: Response;
     try {
-      response = await fetchImpl(`${base}/sync/v${PROTOCOL_VERSION}/push`, {
-        method: 'POST',
-        headers: {
-          authorization: `Bearer ${opts.enrollment.token}`,
-          'content-type': 'application/json',
-        },
-        body: JSON.stringify({
+      const body = gzipSync(
+        JSON.stringify({
           protocol_version: PROTOCOL_VERSION,
           node_id: opts.enrollment.nodeId,
           backlog,
           mutations,
         }),
+      );
+      response = await fetchImpl(`${base}/sync/v${PROTOCOL_VERSION}/push`, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${opts.enrollment.token}`,
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+        },
+        body,
         signal: AbortSignal.any([signal, AbortSignal.timeout(requestTimeoutMs)]),
       });
     } catch (error) {
@@ -177,6 +172,8 @@ export function createSyncEngine(opts: SyncEngineOptions) {
     await opts.outbox.setMeta(META.centralKeys, JSON.stringify(parsed.data.central_keys));
     lastPushAt = opts.clock.now();
     await opts.outbox.setMeta(META.lastPushAt, String(lastPushAt));
+    // Central answered: the status says so now, not only when the whole cycle is over.
+    online = true;
     for (const r of answers) {
       if (r.outcome === 'rejected') {
         opts.logger.warn({ seq: r.seq, code: r.code }, 'central rejected a mutation');

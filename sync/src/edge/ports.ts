@@ -3,6 +3,7 @@
  * the outbox (push) and the sync metadata. store-sqlite implements it
  * (src/sync/outbox-store.ts); the pull applier is injected separately (puller.ts).
  */
+import type { RejectedMutation } from '@clinic/core';
 
 export interface OutboxRow {
   seq: number;
@@ -18,15 +19,6 @@ export interface OutboxAnswer {
   outcome: 'applied' | 'applied_with_conflict' | 'rejected';
   code?: string | undefined;
   message?: string | undefined;
-}
-
-export interface RejectedMutation {
-  seq: number;
-  kind: string;
-  entity_id: string;
-  code: string | null;
-  message: string | null;
-  at: number | null;
 }
 
 export interface EdgeOutboxStore {

@@ -3,26 +3,14 @@
  * CentralSyncStore port of sync/src/central/node-ports.ts structurally (adapters do not
  * import the sync package).
  */
-import type { Page, PageRequest, WriteTx } from '@clinic/core';
+import type { NodeRecord, Page, PageRequest, WriteTx } from '@clinic/core';
 import type { Executor, Row } from '../executor';
 import { selectPage } from '../paging';
 import { Params, lookupId } from '../params';
 import { msColumn } from '../sql-time';
 import type { PgStore } from '../store';
 
-interface NodeRow {
-  id: string;
-  name: string;
-  facilities: string[];
-  created_at: number;
-  revoked_at: number | null;
-  last_seq: number;
-  last_push_at: number | null;
-  last_pull_at: number | null;
-  backlog: number | null;
-  protocol_version: number | null;
-  last_error: string | null;
-}
+type NodeRow = NodeRecord;
 
 const NODE_COLUMNS =
   `n.id::text AS id, n.name, n.facilities::text[] AS facilities, ` +
@@ -138,11 +126,15 @@ export function createCentralSyncStore(store: PgStore) {
             return r?.outcome;
           },
           async answer(seq, outcome, at) {
+            // One round trip: the receipt and the node's position move together.
             await ex.query(
-              'INSERT INTO sync_receipts (node_id, seq, outcome, applied_at) VALUES ($1, $2, $3, $4)',
+              `WITH receipt AS (
+                 INSERT INTO sync_receipts (node_id, seq, outcome, applied_at)
+                 VALUES ($1, $2, $3, $4)
+               )
+               UPDATE nodes SET last_seq = $2 WHERE id = $1`,
               [nodeId, seq, outcome, ts(at)],
             );
-            await ex.query('UPDATE nodes SET last_seq = $2 WHERE id = $1', [nodeId, seq]);
           },
         });
       });
