@@ -130,6 +130,27 @@ export function storeConformanceSuite(name: string, makeStore: MakeStore): void 
         expect(await store().getFacility(newId())).toBeUndefined();
       });
 
+      it('reads the three references of a booking together, exactly as one by one', async () => {
+        const facility = makeFacility();
+        const user = makeUser({ facilities: [facility.id] });
+        const patient = makePatient({ registered_facility: facility.id, clocks: '{"a":"b"}' });
+        await insertRows(store(), { facilities: [facility], users: [user], patients: [patient] });
+        const refs = { patient: patient.id, provider: user.id, facility: facility.id };
+        const inTx = await store().write((tx) => tx.getBookingReferences(refs));
+        expect(inTx).toEqual({
+          patient: await store().getPatient(patient.id),
+          provider: await store().getUser(user.id),
+          facility: await store().getFacility(facility.id),
+        });
+        expect(inTx.patient).toEqual(patient);
+        const missing = await store().getBookingReferences({
+          patient: newId(),
+          provider: 'not-a-uuid',
+          facility: facility.id,
+        });
+        expect(missing).toEqual({ facility });
+      });
+
       it('updates every column of a facility', async () => {
         const facility = makeFacility();
         await insertRows(store(), { facilities: [facility] });

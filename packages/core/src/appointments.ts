@@ -124,10 +124,8 @@ export function createAppointmentService(deps: CoreDeps) {
     changed: ReadonlySet<string>,
     requireFuture: boolean,
   ) {
-    // One after the other: a transaction is one connection, which runs one statement at a time.
-    const patient = await tx.getPatient(fields.patient);
-    const provider = await tx.getUser(fields.provider);
-    const facility = await tx.getFacility(fields.facility);
+    // The three rows in one read (one round trip on PostgreSQL).
+    const { patient, provider, facility } = await tx.getBookingReferences(fields);
     const errors: FieldErrors = {};
     if (changed.has('start_time') || changed.has('end_time')) {
       validateTimes(fields, { now: clock.now(), requireFuture }, errors);

@@ -127,6 +127,16 @@ export interface StoreReads {
   listUsers(query: UserQuery): Promise<Page<User>>;
 
   getPatient(id: string): Promise<Patient | undefined>;
+
+  /**
+   * The three rows a booking references, read together (one round trip where the engine
+   * allows): the booking and the sync reconciler validate them on every write.
+   */
+  getBookingReferences(refs: {
+    patient: string;
+    provider: string;
+    facility: string;
+  }): Promise<{ patient?: Patient; provider?: User; facility?: Facility }>;
   listPatients(query: PatientQuery): Promise<Page<Patient>>;
 
   getAppointment(

@@ -92,6 +92,28 @@ export function createReads(ex: Executor): StoreReads {
       );
     },
 
+    async getBookingReferences(refs) {
+      // One round trip: each row as JSON (times already epoch ms, booleans, arrays).
+      const as = (columns: string, from: string, param: string) =>
+        `(SELECT to_jsonb(x) FROM (SELECT ${columns} FROM ${from} WHERE ${param}) x)`;
+      const [row] = await ex.query(
+        `SELECT ${as(PATIENT_COLUMNS, 'patients p', 'p.id = $1')} AS patient,
+                ${as(USER_COLUMNS, 'users u', 'u.id = $2')} AS provider,
+                ${as(FACILITY_COLUMNS, 'facilities f', 'f.id = $3')} AS facility`,
+        [lookupId(refs.patient), lookupId(refs.provider), lookupId(refs.facility)],
+      );
+      const pick = <T>(value: unknown, map: (r: Row) => T) =>
+        value === null || value === undefined ? undefined : map(value as Row);
+      const patient = pick(row?.patient, toPatient);
+      const provider = pick(row?.provider, toUser);
+      const facility = pick(row?.facility, toFacility);
+      return {
+        ...(patient && { patient }),
+        ...(provider && { provider }),
+        ...(facility && { facility }),
+      };
+    },
+
     getPatient: (id) =>
       first(
         ex.query(`SELECT ${PATIENT_COLUMNS} FROM patients p WHERE p.id = $1`, [lookupId(id)]),

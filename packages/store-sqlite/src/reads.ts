@@ -70,6 +70,18 @@ export class SqliteReads implements StoreReads {
     return users.listUsers(this.sql, query);
   }
 
+  async getBookingReferences(refs: { patient: string; provider: string; facility: string }) {
+    this.checkUsable();
+    const patient = patients.getPatient(this.sql, refs.patient);
+    const provider = users.getUser(this.sql, refs.provider);
+    const facility = facilities.getFacility(this.sql, refs.facility);
+    return {
+      ...(patient && { patient }),
+      ...(provider && { provider }),
+      ...(facility && { facility }),
+    };
+  }
+
   async getPatient(id: string): Promise<Patient | undefined> {
     this.checkUsable();
     return patients.getPatient(this.sql, id);

@@ -93,15 +93,11 @@ export function createReconciler(deps: ReconcilerDeps) {
     const errors: FieldErrors = {};
     // "start_time must be in the future" was checked where the booking was made.
     validateTimes(row, { now: clock.now(), requireFuture: false }, errors);
-    const facility = await tx.getFacility(row.facility);
+    const refs = await tx.getBookingReferences(row);
+    const { facility } = refs;
     const refErrors: FieldErrors = {};
     validateReferences(
-      {
-        ...row,
-        patient: changedRefs.has('patient') ? await tx.getPatient(row.patient) : undefined,
-        provider: changedRefs.has('provider') ? await tx.getUser(row.provider) : undefined,
-        facility,
-      },
+      { ...row, patient: refs.patient, provider: refs.provider, facility: refs.facility },
       refErrors,
     );
     for (const [field, messages] of Object.entries(refErrors)) {
@@ -139,7 +135,11 @@ export function createReconciler(deps: ReconcilerDeps) {
     // The appointment's own key first serializes every change of it, so its current slot
     // cannot move while this transaction takes that slot's keys too.
     await tx.lock([appointmentLockKey(incoming.id), ...slotLockKeys(incoming)]);
-    const current = await tx.getAppointment(args.row.id, { includeDeleted: true });
+    // A create needs no read: a second create of one id fails on the primary key and is
+    // rejected (a replay never gets here: receipts answer it).
+    const current = args.created
+      ? undefined
+      : await tx.getAppointment(args.row.id, { includeDeleted: true });
     if (current) {
       const extra = slotLockKeys(current).filter((k) => !slotLockKeys(incoming).includes(k));
       if (extra.length > 0) await tx.lock(extra);
