@@ -129,20 +129,21 @@ export function createReconciler(deps: ReconcilerDeps) {
       origin_node: node.id,
       version: 1,
     };
-    // The same locks as a booking made on central: two pushes (or a push and a booking)
-    // that could overlap take turns, so neither misses the other's row (PostgreSQL server;
-    // PGlite is serial). Keys of the current slot too: a reschedule leaves it.
-    // The appointment's own key first serializes every change of it, so its current slot
-    // cannot move while this transaction takes that slot's keys too.
-    await tx.lock([appointmentLockKey(incoming.id), ...slotLockKeys(incoming)]);
-    // A create needs no read: a second create of one id fails on the primary key and is
-    // rejected (a replay never gets here: receipts answer it).
-    const current = args.created
-      ? undefined
-      : await tx.getAppointment(args.row.id, { includeDeleted: true });
-    if (current) {
-      const extra = slotLockKeys(current).filter((k) => !slotLockKeys(incoming).includes(k));
-      if (extra.length > 0) await tx.lock(extra);
+    // The same locks as a booking made on central, so that two pushes (or a push and a
+    // booking) that could overlap take turns and neither misses the other's row (on a
+    // PostgreSQL server; PGlite is serial). Every key is taken in the global sorted order
+    // ("appointment:..." sorts before every slot key), so nothing can deadlock: a create
+    // takes all at once; a change takes the appointment's key, reads the current row, then
+    // the keys of both its current and its new slot.
+    let current: Awaited<ReturnType<WriteTx['getAppointment']>>;
+    if (args.created) {
+      // A create needs no read: a second create of one id fails on the primary key and is
+      // rejected (a replay never gets here: receipts answer it).
+      await tx.lock([appointmentLockKey(incoming.id), ...slotLockKeys(incoming)]);
+    } else {
+      await tx.lock([appointmentLockKey(incoming.id)]);
+      current = await tx.getAppointment(args.row.id, { includeDeleted: true });
+      await tx.lock([...slotLockKeys(incoming), ...(current ? slotLockKeys(current) : [])]);
     }
     const inScope = (facility: string) => node.facilities.includes(facility);
     if (!inScope(incoming.facility) || (current && !inScope(current.facility))) {

@@ -179,12 +179,9 @@ export function createSyncEngine(opts: SyncEngineOptions) {
         opts.logger.warn({ seq: r.seq, code: r.code }, 'central rejected a mutation');
       }
     }
-    if (answers.length < rows.length) {
-      // Central is missing an earlier mutation (a gap): it cannot have been lost by this
-      // node, whose outbox keeps every row, so central was restored from an older backup.
-      if (answers.length === 0) return 'stuck';
-    }
-    return 'more';
+    // Nothing answered means central is missing an earlier mutation (a gap). This node's
+    // outbox keeps every row, so central was restored from an older backup.
+    return answers.length === 0 ? 'stuck' : 'more';
   }
 
   async function cycle(): Promise<void> {
@@ -192,16 +189,14 @@ export function createSyncEngine(opts: SyncEngineOptions) {
     const signal = AbortSignal.any([controller.signal, stopController.signal]);
     inFlight += 1;
     try {
-      for (let round = 0; ; round += 1) {
-        const step = await pushOnce(signal);
-        if (step === 'done') break;
+      // Every 'more' acknowledged at least one mutation, so this ends.
+      for (let step = await pushOnce(signal); step !== 'done'; step = await pushOnce(signal)) {
         if (step === 'stuck') {
           throw new Error(
             'central is missing earlier changes of this node (restored from a backup?): ' +
               'an operator must re-enroll the node',
           );
         }
-        if (round > 10_000) break;
       }
       const pullSignal = AbortSignal.any([signal, AbortSignal.timeout(pullTimeoutMs)]);
       try {
