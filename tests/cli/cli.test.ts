@@ -181,6 +181,16 @@ describe('clinic CLI', () => {
       }
       expect(login.status).toBe(200);
       tokens.push(login.body.access!);
+      if (p === port + 1) {
+        // Users arrive before appointments: finish a whole cycle before counting.
+        const run = await http(
+          'POST',
+          `http://127.0.0.1:${p}/api/v1/sync/run/`,
+          undefined,
+          login.body.access,
+        );
+        expect(run.status).toBe(200);
+      }
       const list = await http(
         'GET',
         `http://127.0.0.1:${p}/api/v1/appointments/upcoming/`,
