@@ -8,13 +8,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { killChild, trackChild } from './cleanup';
-import { freePort, REPO_ROOT } from './server';
+import { captureOutput, freePort, REPO_ROOT, waitForListening } from './server';
 import { trackSyncChild } from './sync-cleanup';
 
 const CLI = 'apps/cli/bin/clinic.js';
 const HOST = '127.0.0.1';
 const START_TIMEOUT_MS = 120_000;
-const OUTPUT_LIMIT = 64 * 1024;
 
 export interface ClinicOptions {
   role: 'edge' | 'central';
@@ -95,47 +94,21 @@ export async function startClinic(opts: ClinicOptions): Promise<ClinicProcess> {
   });
   trackChild(child);
   trackSyncChild(child);
-  let output = '';
-  const append = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-OUTPUT_LIMIT);
-  };
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
+  const output = captureOutput(child);
   // Shown as typed, except a password inside a database URL.
   const shown = args.map((a) => a.replace(/^(postgres(?:ql)?:\/\/[^:/@]+):[^@]*@/, '$1:***@'));
   const commandLine = [command === CLI ? CLI : `node ${nodeArgs.join(' ')} ${CLI}`, ...shown].join(
     ' ',
   );
 
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      done();
-      reject(new Error(`${opts.role} did not start within ${START_TIMEOUT_MS / 1000}s`));
-    }, START_TIMEOUT_MS);
-    const onData = () => {
-      const m = /listening on (http:\/\/\S+)/.exec(output);
-      if (m?.[1]) {
-        done();
-        resolve(m[1]);
-      }
-    };
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
-      done();
-      reject(new Error(`${opts.role} exited during start (code ${code}, signal ${signal})`));
-    };
-    const done = () => {
-      clearTimeout(timer);
-      child.stdout?.off('data', onData);
-      child.off('exit', onExit);
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', onExit);
-  }).catch(async (err: unknown) => {
-    await killChild(child, 2_000);
-    const e = err as Error;
-    e.message += `\ncommand: ${commandLine}\n--- ${opts.role} output ---\n${output.slice(-4000)}`;
-    throw e;
-  });
+  const url = await waitForListening(child, opts.role, output, START_TIMEOUT_MS).catch(
+    async (err: unknown) => {
+      await killChild(child, 2_000);
+      const e = err as Error;
+      e.message += `\ncommand: ${commandLine}\n--- ${opts.role} output ---\n${output().slice(-4000)}`;
+      throw e;
+    },
+  );
 
   return {
     role: opts.role,
@@ -145,7 +118,7 @@ export async function startClinic(opts: ClinicOptions): Promise<ClinicProcess> {
     listeningAt: performance.now(),
     listeningWallMs: Date.now(),
     command: commandLine,
-    output: () => output,
+    output,
     stop: () => killChild(child),
   };
 }

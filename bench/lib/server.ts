@@ -59,6 +59,50 @@ function childEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
+/** Keeps the last 64 KB of a child's stdout and stderr; returns a reader of it. */
+export function captureOutput(child: ChildProcess): () => string {
+  let output = '';
+  const append = (chunk: Buffer) => {
+    output = (output + chunk.toString('utf8')).slice(-OUTPUT_LIMIT);
+  };
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  return () => output;
+}
+
+/** Resolves with the URL of the server's "listening on" line; rejects on exit or timeout. */
+export function waitForListening(
+  child: ChildProcess,
+  role: string,
+  output: () => string,
+  timeoutMs: number,
+): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`${role} did not start within ${timeoutMs / 1000}s`));
+    }, timeoutMs);
+    const onData = () => {
+      const m = /listening on (http:\/\/\S+)/.exec(output());
+      if (m?.[1]) {
+        done();
+        resolve(m[1]);
+      }
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
+      done();
+      reject(new Error(`${role} exited during start (code ${code}, signal ${signal})`));
+    };
+    const done = () => {
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.off('exit', onExit);
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', onExit);
+  });
+}
+
 async function startOnce(opts: ServerOptions, port: number): Promise<ServerProcess> {
   const args = [
     opts.role,
@@ -87,47 +131,20 @@ async function startOnce(opts: ServerOptions, port: number): Promise<ServerProce
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   trackChild(child);
-  let output = '';
-  const append = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-OUTPUT_LIMIT);
-  };
-  child.stdout?.on('data', append);
-  child.stderr?.on('data', append);
-
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      cleanup();
-      reject(new Error(`${opts.role} did not start within ${START_TIMEOUT_MS / 1000}s`));
-    }, START_TIMEOUT_MS);
-    const onData = () => {
-      const m = /listening on (http:\/\/\S+)/.exec(output);
-      if (m?.[1]) {
-        cleanup();
-        resolve(m[1]);
-      }
-    };
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) => {
-      cleanup();
-      reject(new Error(`${opts.role} exited during start (code ${code}, signal ${signal})`));
-    };
-    const cleanup = () => {
-      clearTimeout(timer);
-      child.stdout?.off('data', onData);
-      child.off('exit', onExit);
-    };
-    child.stdout?.on('data', onData);
-    child.once('exit', onExit);
-  }).catch(async (err: unknown) => {
-    await killChild(child, 2_000);
-    throw Object.assign(err as Error, { serverOutput: output });
-  });
+  const output = captureOutput(child);
+  const url = await waitForListening(child, opts.role, output, START_TIMEOUT_MS).catch(
+    async (err: unknown) => {
+      await killChild(child, 2_000);
+      throw Object.assign(err as Error, { serverOutput: output() });
+    },
+  );
 
   return {
     role: opts.role,
     pid: child.pid as number,
     url,
     command: [command === CLI ? CLI : `node ${nodeArgs.join(' ')} ${CLI}`, ...args].join(' '),
-    output: () => output,
+    output,
     stop: () => killChild(child),
   };
 }
