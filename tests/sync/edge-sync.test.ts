@@ -160,6 +160,7 @@ describe.each(backends)('sync between clinic nodes and central on %s', (backend)
       tokenA,
     );
     expect(detailOnA.body.conflicts.map((c: Json) => c.id)).toContain(ours[0].id);
+    expect(detailOnA.body.sync).toEqual({ state: 'synced', code: null, message: null });
 
     // An admin on central cancels one: resolved on central and, after sync, on both nodes.
     expect(
@@ -216,7 +217,15 @@ describe.each(backends)('sync between clinic nodes and central on %s', (backend)
         expect.objectContaining({ entity_id: made.body.id, code: 'out_of_scope' }),
       ]),
     );
-    // Never silently dropped: the row is still on the node.
+    // Never silently dropped: the row is still on the node, marked with central's answer.
+    const marked = await a.e.call(
+      'GET',
+      `/api/v1/appointments/${made.body.id}/`,
+      undefined,
+      tokenA,
+    );
+    expect(marked.body.sync).toMatchObject({ state: 'rejected', code: 'out_of_scope' });
+    expect(made.body.sync).toMatchObject({ state: 'pending' });
     expect(
       (await a.e.call('GET', `/api/v1/appointments/${made.body.id}/`, undefined, tokenA)).status,
     ).toBe(200);

@@ -71,6 +71,7 @@ export function serializeAppointmentDetail(
   return {
     ...serializeAppointment(a, now),
     conflicts: a.conflicts.map(serializeLateConflict),
+    ...(a.sync && { sync: a.sync }),
     notifications_sent: a.notifications_sent.map((n) => ({
       type: n.channel,
       recipient: n.recipient,

@@ -36,7 +36,7 @@ import {
 import type { Actor, CoreDeps } from './context';
 import { appointmentLockKey, slotLockKeys } from './lock-keys';
 import { buildNotifications } from './notification-queue';
-import type { AppointmentQuery, OverlapRow, Page, WriteTx } from './store';
+import type { AppointmentQuery, EntitySyncState, OverlapRow, Page, WriteTx } from './store';
 
 /** The writable fields of an appointment. */
 export interface AppointmentFields {
@@ -56,6 +56,8 @@ export interface AppointmentDetail extends AppointmentView {
   notifications_sent: Notification[];
   /** Open late conflicts of this appointment (sync/SPEC.md section 3). */
   conflicts: ConflictRecord[];
+  /** On a clinic node: where its changes stand with central. */
+  sync?: EntitySyncState;
 }
 
 /** The spec's check-conflicts body. */
@@ -197,11 +199,14 @@ export function createAppointmentService(deps: CoreDeps) {
   async function detailInTx(tx: WriteTx, id: string, isNew = false): Promise<AppointmentDetail> {
     const view = await tx.getAppointment(id, { includeDeleted: true });
     if (!view) throw new Error(`appointment ${id} vanished inside its own transaction`);
-    if (isNew) return { ...view, notifications_sent: [], conflicts: [] };
+    const sync = await tx.syncStateOf(id);
+    const extra = sync ? { sync } : {};
+    if (isNew) return { ...view, notifications_sent: [], conflicts: [], ...extra };
     return {
       ...view,
       notifications_sent: await tx.listSentNotifications(id),
       conflicts: await tx.conflictsOfAppointment(id, 'open'),
+      ...extra,
     };
   }
 
@@ -329,10 +334,12 @@ export function createAppointmentService(deps: CoreDeps) {
     async get(id: string): Promise<AppointmentDetail> {
       const view = await store.getAppointment(id);
       if (!view) throw notFound();
+      const sync = await store.syncStateOf(id);
       return {
         ...view,
         notifications_sent: await store.listSentNotifications(id),
         conflicts: await store.conflictsOfAppointment(id, 'open'),
+        ...(sync && { sync }),
       };
     },
 

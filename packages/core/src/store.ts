@@ -155,11 +155,24 @@ export interface StoreReads {
   /** Delivered notifications (status `sent`) of one appointment, by (created_at, id). */
   listSentNotifications(appointmentId: string): Promise<Notification[]>;
 
+  /**
+   * Where a row's local changes stand with central (edge: from its outbox). Central is
+   * the source of truth and answers undefined.
+   */
+  syncStateOf(entityId: string): Promise<EntitySyncState | undefined>;
+
   getConflict(id: string): Promise<ConflictRecord | undefined>;
   /** Ordered by (detected_at, id): the oldest first. */
   listConflicts(query: ConflictQuery): Promise<Page<ConflictRecord>>;
   /** The conflicts naming this appointment (as a or b), by (detected_at, id). */
   conflictsOfAppointment(appointmentId: string, status?: ConflictStatus): Promise<ConflictRecord[]>;
+}
+
+/** `pending`: changes not yet answered by central; `rejected`: its last change was refused. */
+export interface EntitySyncState {
+  state: 'synced' | 'pending' | 'rejected';
+  code: string | null;
+  message: string | null;
 }
 
 export interface ConflictQuery extends PageRequest {

@@ -34,6 +34,11 @@ export function toConflict(r: Row): ConflictRecord {
 
 export function conflictReads(ex: Executor) {
   return {
+    /** Central is the source of truth: nothing of its own waits for anyone. */
+    syncStateOf(): Promise<undefined> {
+      return Promise.resolve(undefined);
+    },
+
     async getConflict(id: string): Promise<ConflictRecord | undefined> {
       const [row] = await ex.query(`SELECT ${CONFLICT_COLUMNS} FROM conflicts c WHERE c.id = $1`, [
         lookupId(id),

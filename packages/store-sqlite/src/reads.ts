@@ -9,6 +9,7 @@
 import type {
   AppointmentQuery,
   ConflictQuery,
+  EntitySyncState,
   OverlapQuery,
   OverlapRow,
   Page,
@@ -113,6 +114,11 @@ export class SqliteReads implements StoreReads {
   async listSentNotifications(appointmentId: string): Promise<Notification[]> {
     this.checkUsable();
     return notifications.listSentNotifications(this.sql, appointmentId);
+  }
+
+  async syncStateOf(entityId: string): Promise<EntitySyncState | undefined> {
+    this.checkUsable();
+    return conflicts.syncStateOf(this.sql, entityId);
   }
 
   async getConflict(id: string): Promise<ConflictRecord | undefined> {

@@ -118,6 +118,17 @@ export const appointmentDetailOut = appointmentOut
     conflicts: z
       .array(lateConflict)
       .meta({ description: 'Open late conflicts of this appointment (see /api/v1/conflicts/)' }),
+    sync: z
+      .object({
+        state: z.enum(['synced', 'pending', 'rejected']),
+        code: z.string().nullable(),
+        message: z.string().nullable(),
+      })
+      .optional()
+      .meta({
+        description:
+          'On a clinic node: pending until central has its changes; rejected (with why) when central refused the last one',
+      }),
   })
   .meta({ id: 'AppointmentDetail' });
 
