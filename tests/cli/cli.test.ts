@@ -86,6 +86,32 @@ describe('clinic CLI', () => {
     expect(missing.output()).toMatch(/--data DIR is required/);
     const unpaired = start(['edge', '--data', tempDir(), '--admin-user', 'x']);
     expect(await unpaired.exited).toBe(2);
+    expect(help.output()).toContain('--central URL --token T');
+    // Enrolling needs both; a central that is not there is named in the error.
+    const half = start([
+      'edge',
+      '--port',
+      '0',
+      '--data',
+      tempDir(),
+      '--central',
+      'http://127.0.0.1:9',
+    ]);
+    expect(await half.exited).toBe(2);
+    expect(half.output()).toMatch(/needs both --central URL and --token T/);
+    const away = start([
+      'edge',
+      '--port',
+      '0',
+      '--data',
+      tempDir(),
+      '--central',
+      'http://127.0.0.1:9',
+      '--token',
+      `clinic-node.${'0'.repeat(8)}-0000-7000-8000-${'0'.repeat(12)}.${'x'.repeat(43)}`,
+    ]);
+    expect(await away.exited).toBe(2);
+    expect(away.output()).toMatch(/Cannot reach central at http:\/\/127\.0\.0\.1:9 to enroll/);
   });
 
   it('an edge node keeps a 201 through SIGKILL, and shuts down cleanly on SIGTERM', async () => {
