@@ -256,6 +256,44 @@ describe.each(backends)('push to central on %s', (backend) => {
     expect((await send(Buffer.from('not gzip at all'))).status).toBe(400);
   });
 
+  it('applies a batch once when two copies of it race (a retry while the first is in flight)', async () => {
+    const [f1] = world.region.facilities;
+    const [p1] = world.region.patients;
+    const a = await enroll('clinic retry', [f1.id]);
+    const rows = Array.from({ length: 10 }, (_, i) =>
+      appointment(f1.id, p1.id, T0 + 900 * HOUR + i * 2 * HOUR),
+    );
+    const batch = rows.map((r) => create(a, r));
+    const [one, two] = await Promise.all([push(a, batch), push(a, batch)]);
+    expect([one.status, two.status]).toEqual([200, 200]);
+    // Every mutation got one answer, the same in both copies where both answered it.
+    for (const res of [one, two]) {
+      for (const r of res.body.results as Json[]) {
+        expect(['applied', 'deferred']).toContain(r.outcome);
+      }
+    }
+    const again = await push(a, batch);
+    expect(again.body.results.map((r: Json) => r.outcome)).toEqual(rows.map(() => 'applied'));
+    expect(again.body.last_applied_seq).toBe(10);
+    for (const r of rows) {
+      const got = await world.c.call(
+        'GET',
+        `/api/v1/appointments/${r.id}/`,
+        undefined,
+        world.adminToken,
+      );
+      expect(got.status).toBe(200);
+    }
+    const listed = await world.c.call(
+      'GET',
+      `/api/v1/appointments/?patient=${p1.id}&page_size=100`,
+      undefined,
+      world.adminToken,
+    );
+    const ids = (listed.body.results as Json[]).map((r) => r.id as string);
+    expect(ids.filter((id) => rows.some((r) => r.id === id))).toHaveLength(10);
+  });
+
   it('defers a batch that arrives out of order, then applies it in sequence', async () => {
     const [f1] = world.region.facilities;
     const [p1] = world.region.patients;

@@ -7,16 +7,6 @@ import type { NodeRecord, Page, PageRequest, WriteTx } from '@clinic/core';
 
 export type { NodeRecord } from '@clinic/core';
 
-export interface PushContext {
-  tx: WriteTx;
-  /** last_seq read under the node's lock, in this transaction. */
-  lastSeq: number;
-  /** The stored answer to an earlier push of `seq` (a replay), if any. */
-  receipt(seq: number): Promise<string | undefined>;
-  /** Stores the answer to `seq` and moves last_seq to it, in this transaction. */
-  answer(seq: number, outcome: string, at: number): Promise<void>;
-}
-
 export interface CentralSyncStore {
   createNode(
     row: Omit<
@@ -44,8 +34,20 @@ export interface CentralSyncStore {
       last_error: string | null;
     },
   ): Promise<void>;
-  /** Runs `fn` in one transaction holding the node's push lock. */
-  withNodeLock<T>(nodeId: string, fn: (ctx: PushContext) => Promise<T>): Promise<T>;
+  /**
+   * Runs `fn` in one transaction, then stores its answer as the node's `seq` and moves
+   * last_seq to it, in the same transaction, only if last_seq was `seq - 1`. Otherwise (a
+   * replay that raced, or a gap) everything rolls back and `{applied: false}` comes back.
+   * No lock is held up front: the conditional update is what makes each seq apply once.
+   */
+  applyAt<T>(
+    nodeId: string,
+    seq: number,
+    fn: (tx: WriteTx) => Promise<{ answer: string; value: T }>,
+    at: number,
+  ): Promise<{ applied: true; value: T } | { applied: false }>;
+  /** The stored answer to `seq` of the node, if central has answered it. */
+  receipt(nodeId: string, seq: number): Promise<string | undefined>;
   /** Mutations pushed by all nodes, for the nodes view and benchmarks. */
   countReceipts(): Promise<number>;
 }

@@ -260,54 +260,76 @@ export function createReconciler(deps: ReconcilerDeps) {
     return { outcome: 'applied', row: next as unknown as PushResult['row'] };
   }
 
-  /** Applies one mutation (in its own transaction) and returns its answer. */
-  async function applyOne(node: NodeRecord, m: Mutation): Promise<PushResult | 'gap'> {
+  /** The answer to a mutation central has answered before (a replay). */
+  async function storedAnswer(node: NodeRecord, seq: number): Promise<PushResult> {
+    const stored = await sync.receipt(node.id, seq);
+    return stored ? (JSON.parse(stored) as PushResult) : { seq, outcome: 'applied' };
+  }
+
+  /** After `applyAt` found `seq` not next: a replay that raced (answered), or a gap. */
+  async function notNext(node: NodeRecord, seq: number): Promise<PushResult | 'gap'> {
+    const fresh = await sync.getNode(node.id);
+    return fresh && seq <= fresh.last_seq ? storedAnswer(node, seq) : 'gap';
+  }
+
+  /**
+   * Applies one mutation in its own transaction and returns its answer. `expected` is the
+   * seq central expects next as far as this batch knows; the store's conditional update of
+   * the node's position is what guarantees each seq applies once, even between racing
+   * requests.
+   */
+  async function applyOne(
+    node: NodeRecord,
+    m: Mutation,
+    expected: number,
+  ): Promise<PushResult | 'gap'> {
+    if (m.seq < expected) return storedAnswer(node, m.seq);
+    if (m.seq > expected) return 'gap';
     hlc.observe(m.hlc);
     const attempt = await sync
-      .withNodeLock(node.id, async (ctx) => {
-        if (m.seq <= ctx.lastSeq) {
-          const stored = await ctx.receipt(m.seq);
-          return stored
-            ? (JSON.parse(stored) as PushResult)
-            : ({ seq: m.seq, outcome: 'applied' } as PushResult);
-        }
-        if (m.seq > ctx.lastSeq + 1) return 'gap' as const;
-        const body =
-          m.kind === 'appointment.put'
-            ? await putAppointment(ctx.tx, node, m.seq, m.args)
-            : await putPatient(ctx.tx, node, m.args);
-        const result: PushResult = { seq: m.seq, ...body };
-        await ctx.answer(m.seq, JSON.stringify(result), clock.now());
-        return result;
-      })
+      .applyAt(
+        node.id,
+        m.seq,
+        async (tx) => {
+          const body =
+            m.kind === 'appointment.put'
+              ? await putAppointment(tx, node, m.seq, m.args)
+              : await putPatient(tx, node, m.args);
+          const result: PushResult = { seq: m.seq, ...body };
+          return { answer: JSON.stringify(result), value: result };
+        },
+        clock.now(),
+      )
       .catch((error: unknown) => {
         const rejection = rejectionOf(error);
         if (!rejection) throw error;
         return rejection;
       });
-    if (!(attempt instanceof Rejection)) return attempt;
+    if (!(attempt instanceof Rejection)) {
+      return attempt.applied ? attempt.value : notNext(node, m.seq);
+    }
     // The failed transaction rolled back; the rejection is answered in a new one, so
     // nothing of the mutation is half-written and a replay gets the same answer.
-    return sync.withNodeLock(node.id, async (ctx) => {
-      if (m.seq <= ctx.lastSeq) {
-        const stored = await ctx.receipt(m.seq);
-        if (stored) return JSON.parse(stored) as PushResult;
-      }
-      if (m.seq > ctx.lastSeq + 1) return 'gap' as const;
-      const current =
-        m.kind === 'appointment.put'
-          ? await ctx.tx.getAppointment(m.entity_id, { includeDeleted: true })
-          : await ctx.tx.getPatient(m.entity_id);
-      const result: PushResult = {
-        seq: m.seq,
-        outcome: 'rejected',
-        code: attempt.code,
-        message: attempt.message,
-        row: current ? (strip(current) as PushResult['row']) : null,
-      };
-      await ctx.answer(m.seq, JSON.stringify(result), clock.now());
-      return result;
-    });
+    const rejected = await sync.applyAt(
+      node.id,
+      m.seq,
+      async (tx) => {
+        const current =
+          m.kind === 'appointment.put'
+            ? await tx.getAppointment(m.entity_id, { includeDeleted: true })
+            : await tx.getPatient(m.entity_id);
+        const result: PushResult = {
+          seq: m.seq,
+          outcome: 'rejected',
+          code: attempt.code,
+          message: attempt.message,
+          row: current ? (strip(current) as PushResult['row']) : null,
+        };
+        return { answer: JSON.stringify(result), value: result };
+      },
+      clock.now(),
+    );
+    return rejected.applied ? rejected.value : notNext(node, m.seq);
   }
 
   return {
@@ -319,16 +341,20 @@ export function createReconciler(deps: ReconcilerDeps) {
       const sorted = [...mutations].sort((a, b) => a.seq - b.seq);
       const results: PushResult[] = [];
       let stopped = false;
+      let expected = node.last_seq + 1;
       for (const m of sorted) {
         if (stopped) {
           results.push({ seq: m.seq, outcome: 'deferred' });
           continue;
         }
-        const result = await applyOne(node, m);
+        const result = await applyOne(node, m, expected);
         if (result === 'gap') {
           stopped = true;
           results.push({ seq: m.seq, outcome: 'deferred' });
-        } else results.push(result);
+        } else {
+          results.push(result);
+          expected = Math.max(expected, m.seq + 1);
+        }
       }
       return results;
     },

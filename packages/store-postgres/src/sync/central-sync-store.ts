@@ -10,6 +10,9 @@ import { Params, lookupId } from '../params';
 import { msColumn } from '../sql-time';
 import type { PgStore } from '../store';
 
+/** Rolls back a mutation whose seq turned out not to be the node's next. */
+class NotNextError extends Error {}
+
 type NodeRow = NodeRecord;
 
 const NODE_COLUMNS =
@@ -99,45 +102,44 @@ export function createCentralSyncStore(store: PgStore) {
       );
     },
 
-    withNodeLock<T>(
+    applyAt<T>(
       nodeId: string,
-      fn: (ctx: {
-        tx: WriteTx;
-        lastSeq: number;
-        receipt(seq: number): Promise<string | undefined>;
-        answer(seq: number, outcome: string, at: number): Promise<void>;
-      }) => Promise<T>,
-    ): Promise<T> {
-      return store.writeWith(async (tx, ex: Executor) => {
-        // FOR UPDATE: two pushes of one node (a retry racing its original) take turns.
-        const [row] = await ex.query<{ last_seq: number }>(
-          'SELECT last_seq::float8 AS last_seq FROM nodes WHERE id = $1 FOR UPDATE',
-          [nodeId],
+      seq: number,
+      fn: (tx: WriteTx) => Promise<{ answer: string; value: T }>,
+      at: number,
+    ): Promise<{ applied: true; value: T } | { applied: false }> {
+      const run = store.writeWith(async (tx, ex: Executor) => {
+        const { answer, value } = await fn(tx);
+        // One round trip: the position moves only from seq - 1 (a concurrent duplicate
+        // waits here for the row lock, then finds last_seq moved), and the receipt with it.
+        const moved = await ex.query(
+          `WITH moved AS (
+             UPDATE nodes SET last_seq = $2 WHERE id = $1 AND last_seq = $2 - 1 RETURNING id
+           ), receipt AS (
+             INSERT INTO sync_receipts (node_id, seq, outcome, applied_at)
+             SELECT $1, $2, $3, $4 FROM moved
+           )
+           SELECT id FROM moved`,
+          [nodeId, seq, answer, ts(at)],
         );
-        if (!row) throw new Error(`node ${nodeId} is not enrolled`);
-        return fn({
-          tx,
-          lastSeq: row.last_seq,
-          async receipt(seq) {
-            const [r] = await ex.query<{ outcome: string }>(
-              'SELECT outcome FROM sync_receipts WHERE node_id = $1 AND seq = $2',
-              [nodeId, seq],
-            );
-            return r?.outcome;
-          },
-          async answer(seq, outcome, at) {
-            // One round trip: the receipt and the node's position move together.
-            await ex.query(
-              `WITH receipt AS (
-                 INSERT INTO sync_receipts (node_id, seq, outcome, applied_at)
-                 VALUES ($1, $2, $3, $4)
-               )
-               UPDATE nodes SET last_seq = $2 WHERE id = $1`,
-              [nodeId, seq, outcome, ts(at)],
-            );
-          },
-        });
+        if (moved.length !== 1) throw new NotNextError();
+        return value;
       });
+      return run.then(
+        (value) => ({ applied: true as const, value }),
+        (error: unknown) => {
+          if (error instanceof NotNextError) return { applied: false as const };
+          throw error;
+        },
+      );
+    },
+
+    async receipt(nodeId: string, seq: number): Promise<string | undefined> {
+      const [r] = await db.query<{ outcome: string }>(
+        'SELECT outcome FROM sync_receipts WHERE node_id = $1 AND seq = $2',
+        [nodeId, seq],
+      );
+      return r?.outcome;
     },
 
     async countReceipts(): Promise<number> {
