@@ -6,14 +6,13 @@
  *
  *   node pull-node.mjs <central url> <token> <sqlite file> <flush every>
  */
-import { openSqliteStore } from '@clinic/store-sqlite';
 import {
+  openSqliteStore,
   applyShapeBatch,
   readShapePosition,
   retryDeferredParents,
-} from '../../packages/store-sqlite/src/sync/pull-apply';
-import { SHAPE_TABLES } from '../../sync/src/protocol';
-import { pullOnce } from '../../sync/src/edge/puller';
+} from '@clinic/store-sqlite';
+import { pullOnce, SHAPE_TABLES } from '@clinic/sync';
 import { readPeakRssBytes } from './proc';
 
 export interface PullNodeResult {

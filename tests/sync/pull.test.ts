@@ -10,8 +10,8 @@ import { createServer, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPgliteTemplate, type PgliteTemplate } from '@clinic/store-postgres';
-import { releaseDeferred } from '../../packages/store-sqlite/src/sync/pull-apply';
-import { parseTimestamptz, pullOnce, PullError, type PullReport } from '../../sync/src/edge/puller';
+import { releaseDeferred } from '@clinic/store-sqlite';
+import { parseTimestamptz, pullOnce, PullError, type PullReport } from '@clinic/sync';
 import { makeAppointment, makePatient, makeUser } from '../conformance/fixtures';
 import {
   edgeIds,

@@ -8,17 +8,21 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Hono } from 'hono';
 import { join } from 'node:path';
 import type { ConflictRecord } from '@clinic/domain';
-import type { PgliteTemplate, PgStore } from '@clinic/store-postgres';
-import { openSqliteStore, type SqliteStore } from '@clinic/store-sqlite';
-import { createShapeSource } from '../../packages/store-postgres/src/sync/shape-source';
+import { createShapeSource, type PgliteTemplate, type PgStore } from '@clinic/store-postgres';
 import {
   applyShapeBatch,
+  openSqliteStore,
   readShapePosition,
   retryDeferredParents,
-} from '../../packages/store-sqlite/src/sync/pull-apply';
-import type { ShapeSourcePort } from '../../sync/src/central/ports';
-import { createShapeRoute } from '../../sync/src/central/shape-server';
-import { pullOnce, type PullOptions, type PullStore } from '../../sync/src/edge/puller';
+  type SqliteStore,
+} from '@clinic/store-sqlite';
+import {
+  createShapeRoute,
+  pullOnce,
+  type PullOptions,
+  type PullStore,
+  type ShapeSourcePort,
+} from '@clinic/sync';
 import {
   makeAppointment,
   makeFacility,

@@ -13,8 +13,12 @@ import {
   type Message,
   type Row,
 } from '@electric-sql/client';
-import { createPgliteTemplate, type PgliteTemplate, type PgStore } from '@clinic/store-postgres';
-import { createShapeSource } from '../../packages/store-postgres/src/sync/shape-source';
+import {
+  createPgliteTemplate,
+  createShapeSource,
+  type PgliteTemplate,
+  type PgStore,
+} from '@clinic/store-postgres';
 import { makeAppointment, makeFacility, makeUser } from '../conformance/fixtures';
 import { openTestPostgresStore, testDatabaseUrl } from '../support/postgres';
 import {
