@@ -3,7 +3,13 @@
  * mutation to the outbox in the same SQLite transaction (sync/SPEC.md section 2), so a
  * write and the record that it must be pushed can never be separated by a crash.
  */
-import type { AppointmentChange, PatientChange, WriteHooks } from '@clinic/core';
+import type {
+  AppointmentChange,
+  OutboxEntry,
+  PatientChange,
+  WriteHooks,
+  WriteTx,
+} from '@clinic/core';
 import type { AppointmentPutArgs, AppointmentWire, PatientPutArgs, PatientWire } from '../protocol';
 
 function appointmentWire(row: AppointmentChange['after']): AppointmentWire {
@@ -39,41 +45,48 @@ function patientWire(row: PatientChange['after']): PatientWire {
   };
 }
 
+/** Appends one mutation, stamped with the latest clock of its write. */
+async function append(
+  tx: WriteTx,
+  kind: OutboxEntry['kind'],
+  after: { id: string; updated_at: number },
+  clocks: Readonly<Record<string, string | undefined>>,
+  args: AppointmentPutArgs | PatientPutArgs,
+): Promise<void> {
+  await tx.appendOutbox({
+    kind,
+    entity_id: after.id,
+    hlc:
+      Object.values(clocks)
+        .filter((c) => c !== undefined)
+        .sort()
+        .at(-1) ?? '',
+    args: JSON.stringify(args),
+    created_at: after.updated_at,
+  });
+}
+
 /** `onWrite` is told after each queued mutation (the engine pushes shortly after). */
 export function outboxHooks(onWrite: () => void = () => {}): WriteHooks {
   return {
     async appointmentWritten(tx, change) {
       if (change.changed.length === 0) return;
-      const args: AppointmentPutArgs = {
+      await append(tx, 'appointment.put', change.after, change.clocks, {
         row: appointmentWire(change.after),
         changed: change.changed,
         base: change.base,
         clocks: change.clocks,
         created: change.before === undefined,
-      };
-      await tx.appendOutbox({
-        kind: 'appointment.put',
-        entity_id: change.after.id,
-        hlc: Object.values(change.clocks).sort().at(-1) ?? '',
-        args: JSON.stringify(args),
-        created_at: change.after.updated_at,
       });
       onWrite();
     },
     async patientWritten(tx, change) {
       if (change.changed.length === 0) return;
-      const args: PatientPutArgs = {
+      await append(tx, 'patient.put', change.after, change.clocks, {
         row: patientWire(change.after),
         changed: change.changed,
         clocks: change.clocks,
         created: change.before === undefined,
-      };
-      await tx.appendOutbox({
-        kind: 'patient.put',
-        entity_id: change.after.id,
-        hlc: Object.values(change.clocks).sort().at(-1) ?? '',
-        args: JSON.stringify(args),
-        created_at: change.after.updated_at,
       });
       onWrite();
     },
