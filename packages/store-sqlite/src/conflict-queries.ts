@@ -1,9 +1,9 @@
 /**
- * SQL for conflict records and the outbox on a clinic node. Conflicts are central's
+ * SQL for conflict records on a clinic node. Conflicts are central's
  * (sync/SPEC.md section 3): a node reads its copy, which the sync applier writes; the
  * upsert exists for the port's contract and the conformance suite.
  */
-import type { ConflictQuery, EntitySyncState, OutboxEntry, Page } from '@clinic/core';
+import type { ConflictQuery, Page } from '@clinic/core';
 import type { ConflictRecord, ConflictStatus } from '@clinic/domain';
 import { assertUpdated } from './missing-row';
 import { readPage } from './paging';
@@ -31,10 +31,6 @@ const UPDATE = `
          resolution = @resolution, details = @details, version = @version,
          updated_at = @updated_at
    WHERE id = @id`;
-
-const APPEND_OUTBOX = `
-  INSERT INTO outbox (kind, entity_id, hlc, args, status, created_at)
-  VALUES (@kind, @entity_id, @hlc, @args, 'pending', @created_at)`;
 
 /** Conflict rows need no conversion when read. */
 function params(row: ConflictRecord) {
@@ -78,33 +74,4 @@ export function upsertConflict(sql: StatementCache, row: ConflictRecord): Confli
 
 export function updateConflict(sql: StatementCache, row: ConflictRecord): void {
   assertUpdated(sql.run(UPDATE, params(row)), 'conflict', row.id);
-}
-
-/**
- * Where an entity's local changes stand: pending while any mutation of it waits for
- * central; otherwise what central answered to the last one (rejected, or synced).
- */
-export function syncStateOf(sql: StatementCache, entityId: string): EntitySyncState {
-  const last = sql.get1<{
-    pending: number;
-    status: string;
-    code: string | null;
-    message: string | null;
-  }>(
-    `SELECT (SELECT COUNT(*) FROM outbox WHERE entity_id = @id AND status = 'pending') AS pending,
-            status, code, message
-       FROM outbox WHERE entity_id = @id ORDER BY seq DESC LIMIT 1`,
-    { id: entityId },
-  );
-  if (!last) return { state: 'synced', code: null, message: null };
-  if (last.pending > 0) return { state: 'pending', code: null, message: null };
-  if (last.status === 'rejected')
-    return { state: 'rejected', code: last.code, message: last.message };
-  return { state: 'synced', code: null, message: null };
-}
-
-/** Appends a pending mutation; returns its sequence number. */
-export function appendOutbox(sql: StatementCache, entry: OutboxEntry): number {
-  sql.run(APPEND_OUTBOX, { ...entry });
-  return Number(sql.get1<{ seq: number }>('SELECT last_insert_rowid() AS seq')?.seq);
 }

@@ -31,6 +31,7 @@ import * as appointments from './appointment-queries';
 import * as conflicts from './conflict-queries';
 import * as facilities from './facility-queries';
 import * as notifications from './notification-queries';
+import * as outbox from './outbox-queries';
 import { findActiveOverlapping } from './overlap-query';
 import * as patients from './patient-queries';
 import type { StatementCache } from './statement-cache';
@@ -118,7 +119,7 @@ export class SqliteReads implements StoreReads {
 
   async syncStateOf(entityId: string): Promise<EntitySyncState | undefined> {
     this.checkUsable();
-    return conflicts.syncStateOf(this.sql, entityId);
+    return outbox.syncStateOf(this.sql, entityId);
   }
 
   async getConflict(id: string): Promise<ConflictRecord | undefined> {

@@ -17,6 +17,7 @@ import * as appointments from './appointment-queries';
 import * as conflicts from './conflict-queries';
 import * as facilities from './facility-queries';
 import * as notifications from './notification-queries';
+import * as outbox from './outbox-queries';
 import * as patients from './patient-queries';
 import { SqliteReads } from './reads';
 import * as users from './user-queries';
@@ -102,6 +103,6 @@ export class SqliteWriteTx extends SqliteReads implements WriteTx {
 
   async appendOutbox(entry: OutboxEntry): Promise<number> {
     this.checkUsable();
-    return conflicts.appendOutbox(this.sql, entry);
+    return outbox.appendOutbox(this.sql, entry);
   }
 }
