@@ -428,6 +428,14 @@ describe.each(backends)('push to central on %s', (backend) => {
       (await world.c.call('DELETE', `/api/v1/nodes/${a.id}/`, undefined, world.adminToken)).status,
     ).toBe(204);
     expect((await push(a, [])).status).toBe(401);
+    // Pulls too: the shape server checks the token itself.
+    const pull = await world.c.call(
+      'GET',
+      '/sync/v2/shape?table=facilities&offset=-1',
+      undefined,
+      a.token,
+    );
+    expect(pull.status).toBe(401);
     expect((await world.c.call('GET', '/sync/v2/enrollment', undefined, a.token)).status).toBe(401);
     // Only admins manage nodes.
     const providerToken = await login(world.c, world.region.provider.username, PASSWORD);

@@ -28,7 +28,10 @@ export interface CentralSyncRouteDeps {
   clock: Clock;
   /** Central's node id and the public keys that verify its access tokens. */
   central: { nodeId: string; jwks: () => { keys: object[] } };
-  /** The shape server (Electric Shape protocol), mounted at /sync/v{n}/shape. */
+  /**
+   * The shape server (Electric Shape protocol), mounted at /sync/v{n}/shape. It must
+   * authenticate the node itself: it is served ahead of this router's token check.
+   */
   shape?: Hono;
   /** Largest push body accepted, in bytes. */
   maxBodyBytes?: number;
@@ -153,7 +156,9 @@ export function centralSyncRoutes(deps: CentralSyncRouteDeps): Hono {
       },
     );
 
-    if (deps.shape) app.route('/shape', deps.shape);
+    // The shape server authenticates each request itself (and records the pull), so it is
+    // mounted ahead of this app's middleware: one token lookup per request, not two.
+    if (deps.shape) root.route(`/sync/v${version}/shape`, deps.shape);
     root.route(`/sync/v${version}`, app);
   }
   return root;
