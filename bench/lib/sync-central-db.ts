@@ -182,17 +182,8 @@ async function seed(
   };
 }
 
-/** PGlite in a fresh temporary directory, migrated and seeded. */
-export async function preparePgliteCentral(shape: Shape, day0: number): Promise<CentralDb> {
-  const scope = 'central db (PGlite)';
-  const dataDir = makeTempDir('sync-central');
-  const pgliteDir = join(dataDir, 'pglite');
-  const t0 = performance.now();
-  log(scope, `initdb + migrations in ${pgliteDir}…`);
-  await (await openCentralStore(dataDir)).close();
-  const migrateSeconds = (performance.now() - t0) / 1000;
-  const open = async () => pgliteRaw(await PGlite.create({ dataDir: pgliteDir }));
-  const raw = await open();
+/** Seeds through `raw`, closes it whatever happens, and logs what it took. */
+async function seedAndClose(raw: RawDb, shape: Shape, day0: number, scope: string) {
   let seeded;
   try {
     seeded = await seed(raw, shape, day0, scope);
@@ -204,6 +195,21 @@ export async function preparePgliteCentral(shape: Shape, day0: number): Promise<
     `seeded in ${(seeded.seed.directorySeconds + seeded.seed.appointmentsSeconds).toFixed(1)}s ` +
       `(${seeded.seed.changeLogRows} change_log rows)`,
   );
+  return seeded;
+}
+
+/** PGlite in a fresh temporary directory, migrated and seeded. */
+export async function preparePgliteCentral(shape: Shape, day0: number): Promise<CentralDb> {
+  const scope = 'central db (PGlite)';
+  const dataDir = makeTempDir('sync-central');
+  const pgliteDir = join(dataDir, 'pglite');
+  const t0 = performance.now();
+  log(scope, `initdb + migrations in ${pgliteDir}…`);
+  await (await openCentralStore(dataDir)).close();
+  const migrateSeconds = (performance.now() - t0) / 1000;
+  const open = async () => pgliteRaw(await PGlite.create({ dataDir: pgliteDir }));
+  const raw = await open();
+  const seeded = await seedAndClose(raw, shape, day0, scope);
   return {
     kind: 'pglite',
     label: 'PGlite',
@@ -260,17 +266,7 @@ export async function preparePostgresCentral(
   await (await openCentralStore(dataDir, databaseUrl)).close();
   const migrateSeconds = (performance.now() - t0) / 1000;
   const raw = await pgConnect(databaseUrl);
-  let seeded;
-  try {
-    seeded = await seed(raw, shape, day0, scope);
-  } finally {
-    await raw.close();
-  }
-  log(
-    scope,
-    `seeded in ${(seeded.seed.directorySeconds + seeded.seed.appointmentsSeconds).toFixed(1)}s ` +
-      `(${seeded.seed.changeLogRows} change_log rows)`,
-  );
+  const seeded = await seedAndClose(raw, shape, day0, scope);
   return {
     kind: 'postgres',
     label: `PostgreSQL ${(version?.version ?? '').split(' ')[0]}`.trim(),
