@@ -12,7 +12,6 @@
  * Not included: the adapter's 3 pg_advisory_xact_lock statements per booking (the
  * issue's baseline leaves the locks out; SQLite needs none).
  */
-import { buildNotifications } from '@clinic/core';
 import {
   createUuidV7Generator,
   findConflicts,
@@ -27,7 +26,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { join } from 'node:path';
 import { bookingRow } from './lib/booking-row';
 import { makeTempDir, removeTempDir } from './lib/cleanup';
-import { BookingPlan, buildDirectoryRows, type Shape } from './lib/dataset';
+import { BookingPlan, bookingNotifications, buildDirectoryRows, type Shape } from './lib/dataset';
 import { log } from './lib/log';
 import { pgInsertDirectory, pgInsertStatement, pgSeedAppointments } from './lib/pg-bulk';
 import { runRawLoop, type RawResult } from './lib/raw-loop';
@@ -111,7 +110,7 @@ export async function benchRawPglite(
     const overlapPlan = explain.rows.map((r) => r['QUERY PLAN']);
     const insertAppointment = await pgInsertStatement(pg, 'appointments', 1);
     const insertNotifications = new Map<number, Awaited<ReturnType<typeof pgInsertStatement>>>();
-    for (const n of [1, 2, 3, 4]) {
+    for (const n of [1, 2, 3, 4, 5, 6, 7, 8]) {
       insertNotifications.set(
         n,
         await pgInsertStatement(pg, 'notifications', n, 'ON CONFLICT (dedupe_key) DO NOTHING'),
@@ -145,7 +144,7 @@ export async function benchRawPglite(
         }
         const row = bookingRow(b, ids, now, NODE_ID);
         await tx.query(insertAppointment.sql, insertAppointment.values([row]));
-        const notes = buildNotifications(ids, now, row, 'created', { patient, provider });
+        const notes = bookingNotifications(ids, now, row, patient, provider);
         const insert = insertNotifications.get(notes.length);
         if (insert) await tx.query(insert.sql, insert.values(notes));
       });

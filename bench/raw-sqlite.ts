@@ -13,7 +13,7 @@
  * The reads mirror packages/store-sqlite/src/{patient,user,facility}-queries.ts; the
  * INSERTs are built from the tables' columns as the database reports them.
  */
-import { buildNotifications, type OverlapRow } from '@clinic/core';
+import type { OverlapRow } from '@clinic/core';
 import {
   createUuidV7Generator,
   findConflicts,
@@ -34,6 +34,7 @@ import { bookingRow } from './lib/booking-row';
 import { makeTempDir, removeTempDir } from './lib/cleanup';
 import {
   BookingPlan,
+  bookingNotifications,
   buildDirectoryRows,
   seededAppointment,
   type Directory,
@@ -240,7 +241,7 @@ export async function benchRawSqlite(
         }
         const row = bookingRow(b, ids, now, NODE_ID);
         st.appointment.run(row);
-        for (const n of buildNotifications(ids, now, row, 'created', { patient, provider })) {
+        for (const n of bookingNotifications(ids, now, row, patient, provider)) {
           st.notification.run(n);
         }
         st.commit.run();

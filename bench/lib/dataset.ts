@@ -17,7 +17,9 @@
  *   covers that day's seeded visits of its provider, patient and facility.
  */
 import {
+  CENTRAL_NOTIFY,
   buildNotifications,
+  reminderDue,
   type FacilityFields,
   type PatientFields,
   type UserFields,
@@ -219,14 +221,53 @@ export function seededAppointment(
     created_at: now,
     updated_at: now,
   };
-  const notifications = buildNotifications(ids, now, appointment, 'created', {
-    patient,
-    provider,
-  }).map((n) => (past ? { ...n, status: 'sent' as const, attempts: 1, sent_at: now } : n));
+  const notifications = bookingNotifications(ids, now, appointment, patient, provider).map((n) =>
+    past ? { ...n, status: 'sent' as const, attempts: 1, sent_at: now } : n,
+  );
   return { appointment, notifications };
 }
 
+/**
+ * The rows a booking queues, as the application does: the `created` notices to the
+ * patient and the provider, and their reminders when the start is more than a day away.
+ */
+export function bookingNotifications(
+  ids: IdGenerator,
+  now: number,
+  row: Pick<Appointment, 'id' | 'start_time'>,
+  patient: Pick<Patient, 'id' | 'email' | 'phone_number'>,
+  provider: Pick<User, 'id' | 'email' | 'phone_number'>,
+): Notification[] {
+  const to = [
+    { recipient: 'patient' as const, ...patient },
+    { recipient: 'provider' as const, ...provider },
+  ];
+  const batch = {
+    ids,
+    now,
+    appointmentId: row.id,
+    occurrence: `${now}`,
+    to,
+    settings: CENTRAL_NOTIFY,
+  };
+  const due = reminderDue(row.start_time, now, CENTRAL_NOTIFY);
+  return [
+    ...buildNotifications({ ...batch, event: 'created' }),
+    ...(due === undefined
+      ? []
+      : buildNotifications({
+          ...batch,
+          event: 'reminder',
+          dueAt: due,
+          reminderFor: row.start_time,
+        })),
+  ];
+}
+
 // ---- Benchmark bookings ----------------------------------------------------------------
+
+/** The reason of every benchmark booking (how its rows are told from the seeded ones). */
+export const BENCH_BOOKING_REASON = 'Benchmark booking';
 
 export interface Booking {
   patient: string;
@@ -281,6 +322,11 @@ export class BookingPlan {
     return this.#next.length;
   }
 
+  /** How many bookings have been handed out so far, all clients together. */
+  get issued(): number {
+    return this.#next.reduce((sum, n) => sum + n, 0);
+  }
+
   /** The next booking of `client`. */
   next(client: number): Booking {
     const providers = this.#providers[client] as User[];
@@ -299,7 +345,7 @@ export class BookingPlan {
       provider: provider.id,
       facility: provider.facilities[0] as string,
       appointment_type: APPOINTMENT_TYPES[n % APPOINTMENT_TYPES.length] as AppointmentType,
-      reason: 'Benchmark booking',
+      reason: BENCH_BOOKING_REASON,
       start_time: start,
       end_time: start + LOAD_SLOT_MS,
     };

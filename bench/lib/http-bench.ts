@@ -2,7 +2,8 @@
  * One HTTP booking scenario against a seeded data directory: start the real server
  * process (edge or central) on it, log in as the admin its flags created, run the load
  * (POST /api/v1/appointments/, 201 expected), read its memory, stop it. With `cpuProfDir`
- * the server runs under `node --cpu-prof` and the profile is summarized after it exits.
+ * the server runs under `node --cpu-prof` and the profile is summarized after it exits;
+ * `serverArgs` adds `clinic` flags, `afterLoad` runs between the load and the stop.
  */
 import { mkdirSync } from 'node:fs';
 import { bookingBody, type BookingPlan } from './dataset';
@@ -10,7 +11,7 @@ import { httpClient, login, runLoad, type LoadResult } from './load';
 import { log } from './log';
 import { readPeakRssBytes, readRssBytes } from './proc';
 import { summarizeBusiestProfile, type ProfileSummary } from './profile';
-import { REPO_ROOT, startServer } from './server';
+import { REPO_ROOT, startServer, type ServerProcess } from './server';
 
 export const BENCH_ADMIN = { username: 'bench-admin', password: 'bench-admin-password' };
 
@@ -23,6 +24,12 @@ export interface HttpBenchOptions {
   cpuProfDir?: string;
   /** Extra node options for the server process. */
   nodeOptions?: string[];
+  /** More `clinic` flags for the server process, e.g. ['--smtp-url', url]. */
+  serverArgs?: string[];
+  /** Called when the measured window opens and when it closes. */
+  onWindow?: (edge: 'open' | 'close') => void;
+  /** Runs after the load, before the server is stopped (e.g. to watch it finish work). */
+  afterLoad?: (server: ServerProcess) => Promise<void>;
 }
 
 export interface HttpBenchResult extends LoadResult {
@@ -32,6 +39,8 @@ export interface HttpBenchResult extends LoadResult {
   idleRssBytes: number;
   /** VmHWM: the peak RSS over the server's whole life (start included). */
   peakRssBytes: number;
+  /** SIGTERM to exit (SIGKILL after a 10 s grace). */
+  stopMs: number;
   profile?: ProfileSummary;
 }
 
@@ -48,6 +57,7 @@ export async function runHttpBench(opts: HttpBenchOptions): Promise<HttpBenchRes
     dataDir: opts.dataDir,
     admin: BENCH_ADMIN,
     nodeArgs,
+    ...(opts.serverArgs && { extraArgs: opts.serverArgs }),
   });
   const startupMs = performance.now() - t0;
   log(scope, `server pid ${server.pid} listening on ${server.url} (${startupMs.toFixed(0)} ms)`);
@@ -70,6 +80,7 @@ export async function runHttpBench(opts: HttpBenchOptions): Promise<HttpBenchRes
       measureMs: opts.measureMs,
       nextBody: (c) => bookingBody(opts.plan.next(c)),
       serverPid: server.pid,
+      ...(opts.onWindow && { onWindow: opts.onWindow }),
     });
     const peakRssBytes = readPeakRssBytes(server.pid) ?? 0;
     log(
@@ -80,7 +91,10 @@ export async function runHttpBench(opts: HttpBenchOptions): Promise<HttpBenchRes
     log(scope, `completed per second (warm-up first): ${load.perSecond.join(' ')}`);
     for (const e of load.errorSamples) log(scope, `error: ${e}`);
     client.close();
+    await opts.afterLoad?.(server);
+    const stopping = performance.now();
     await server.stop();
+    const stopMs = performance.now() - stopping;
     let profile: ProfileSummary | undefined;
     if (opts.cpuProfDir) {
       profile = summarizeBusiestProfile(opts.cpuProfDir, REPO_ROOT, 25);
@@ -92,6 +106,7 @@ export async function runHttpBench(opts: HttpBenchOptions): Promise<HttpBenchRes
       startupMs,
       idleRssBytes,
       peakRssBytes,
+      stopMs,
       ...(profile && { profile }),
     };
   } catch (err) {

@@ -79,6 +79,8 @@ export interface LoadOptions {
   nextBody(c: number): string;
   /** The server's pid: its RSS is sampled and its CPU time read while measuring. */
   serverPid: number;
+  /** Called when the measured window opens and when it closes. */
+  onWindow?: (edge: 'open' | 'close') => void;
 }
 
 export interface LoadResult {
@@ -129,6 +131,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
       cpuStart = readCpuMs(opts.serverPid) ?? 0;
       clientCpuStart = process.cpuUsage();
       rss = sampleRss(opts.serverPid);
+      opts.onWindow?.('open');
     },
     Math.max(0, windowStart - performance.now()),
   );
@@ -140,6 +143,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
         clientCpu: process.cpuUsage(clientCpuStart),
         rss: rss?.stop() ?? { maxBytes: 0, meanBytes: 0, samples: 0 },
       };
+      opts.onWindow?.('close');
     },
     Math.max(0, windowEnd - performance.now()),
   );
@@ -177,6 +181,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   await Promise.all(Array.from({ length: opts.clients }, (_, c) => loop(c)));
   clearTimeout(opened);
   clearTimeout(closer);
+  if (!closed) opts.onWindow?.('close');
   const end = closed ?? {
     cpu: readCpuMs(opts.serverPid) ?? 0,
     clientCpu: process.cpuUsage(clientCpuStart),

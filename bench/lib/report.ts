@@ -59,6 +59,11 @@ export function formatTable(rows: Row[]): string {
     r.rssMaxBytes === undefined ? '-' : mb(r.rssMaxBytes),
     String(r.errors),
   ]);
+  return formatColumns(head, body);
+}
+
+/** A plain-text table: the first column left-aligned, the others right-aligned. */
+export function formatColumns(head: string[], body: string[][]): string {
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
   const line = (cells: string[]) =>
     cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');

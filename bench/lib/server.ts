@@ -21,6 +21,8 @@ export interface ServerOptions {
   admin: { username: string; password: string };
   /** Extra node flags, e.g. --cpu-prof. */
   nodeArgs?: string[];
+  /** More `clinic` flags after the usual ones, e.g. ['--smtp-url', url]. */
+  extraArgs?: string[];
 }
 
 export interface ServerProcess {
@@ -118,6 +120,7 @@ async function startOnce(opts: ServerOptions, port: number): Promise<ServerProce
     opts.admin.password,
     '--log-level',
     'info',
+    ...(opts.extraArgs ?? []),
   ];
   // Without --node-option the server starts exactly as `npx clinic` does: the bin as an
   // executable, so its shebang's runtime settings (V8 young generation, malloc arenas)

@@ -5,13 +5,25 @@
  * Versions: central serves CURRENT and PREVIOUS, because clinics upgrade late.
  * - 1: push without `backlog`; results without `row`.
  * - 2: push carries the node's `backlog`; each result carries central's row after it.
+ * - 3: adds the `notifications.put` mutation (a node's queued notifications and their
+ *   delivery state) and the `notifications` shape.
  * protocol.test.ts pins a hash of these schemas: a change to them needs a new version.
  */
+import {
+  NOTIFICATION_CHANNELS,
+  NOTIFICATION_EVENTS,
+  NOTIFICATION_RECIPIENTS,
+  NOTIFICATION_STATUSES,
+} from '@clinic/domain';
 import { z } from 'zod';
 
-export const PROTOCOL_VERSION = 2;
-export const PREVIOUS_PROTOCOL_VERSION = 1;
-export const SUPPORTED_PROTOCOL_VERSIONS = [PREVIOUS_PROTOCOL_VERSION, PROTOCOL_VERSION] as const;
+export const PROTOCOL_VERSION = 3;
+export const PREVIOUS_PROTOCOL_VERSION = 2;
+export const SUPPORTED_PROTOCOL_VERSIONS = [
+  1,
+  PREVIOUS_PROTOCOL_VERSION,
+  PROTOCOL_VERSION,
+] as const;
 
 /** Most mutations in one push request. */
 export const MAX_PUSH_BATCH = 200;
@@ -91,7 +103,49 @@ export const mutation = z.discriminatedUnion('kind', [
     args: patientPutArgs,
   }),
 ]);
-export type Mutation = z.infer<typeof mutation>;
+
+export const notificationWire = z.object({
+  id: uuid,
+  appointment_id: uuid,
+  event: z.enum(NOTIFICATION_EVENTS),
+  recipient: z.enum(NOTIFICATION_RECIPIENTS),
+  channel: z.enum(NOTIFICATION_CHANNELS),
+  address: z.string().min(1).max(320),
+  dedupe_key: z.string().min(1).max(400),
+  status: z.enum(NOTIFICATION_STATUSES),
+  attempts: z.number().int().min(0),
+  created_at: epochMs,
+  sent_at: epochMs.nullable(),
+  owner: z.string().min(1).max(100),
+  next_attempt_at: epochMs,
+  last_error: z.string().max(1000).nullable(),
+  conflict_id: uuid.nullable(),
+  reminder_for: epochMs.nullable(),
+  updated_at: epochMs,
+});
+export type NotificationWire = z.infer<typeof notificationWire>;
+
+/** Most notification rows in one `notifications.put`. */
+export const MAX_NOTIFICATIONS_PER_MUTATION = 64;
+
+export const notificationsPutArgs = z.object({
+  /** Empty only if the node lost the rows (it never deletes them): nothing to apply. */
+  rows: z.array(notificationWire).max(MAX_NOTIFICATIONS_PER_MUTATION),
+});
+export type NotificationsPutArgs = z.infer<typeof notificationsPutArgs>;
+
+/** Version 3's mutations: version 2's plus `notifications.put`. */
+export const mutationV3 = z.discriminatedUnion('kind', [
+  ...mutation.options,
+  z.object({
+    seq: z.number().int().min(1),
+    kind: z.literal('notifications.put'),
+    entity_id: uuid,
+    hlc,
+    args: notificationsPutArgs,
+  }),
+]);
+export type Mutation = z.infer<typeof mutationV3>;
 export type MutationKind = Mutation['kind'];
 
 export const pushRequestV1 = z.object({
@@ -107,7 +161,14 @@ export const pushRequestV2 = z.object({
   backlog: z.number().int().min(0),
   mutations: z.array(mutation).max(MAX_PUSH_BATCH),
 });
-export type PushRequest = z.infer<typeof pushRequestV2>;
+
+export const pushRequestV3 = z.object({
+  protocol_version: z.literal(3),
+  node_id: uuid,
+  backlog: z.number().int().min(0),
+  mutations: z.array(mutationV3).max(MAX_PUSH_BATCH),
+});
+export type PushRequest = z.infer<typeof pushRequestV3>;
 
 export const OUTCOMES = ['applied', 'applied_with_conflict', 'rejected', 'deferred'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
@@ -145,7 +206,9 @@ export const pushResponseV2 = z.object({
   /** Central's public keys, so the node verifies central-issued tokens offline. */
   central_keys: jwks,
 });
-export type PushResponse = z.infer<typeof pushResponseV2>;
+
+export const pushResponseV3 = pushResponseV2.extend({ protocol_version: z.literal(3) });
+export type PushResponse = z.infer<typeof pushResponseV3>;
 
 export const enrollmentResponse = z.object({
   protocol_version: z.number().int(),
@@ -165,6 +228,9 @@ export const WIRE_SCHEMAS = {
   pushResponseV1,
   pushResponseV2,
   enrollmentResponse,
+  mutationV3,
+  pushRequestV3,
+  pushResponseV3,
 };
 
 /** The tables a node pulls, parents first (sync/SPEC.md section 5). */
@@ -174,6 +240,7 @@ export const SHAPE_TABLES = [
   'user_facilities',
   'patients',
   'appointments',
+  'notifications',
   'conflicts',
 ] as const;
 export type ShapeTable = (typeof SHAPE_TABLES)[number];

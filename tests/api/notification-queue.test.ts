@@ -101,6 +101,10 @@ describe('notification queue', () => {
         end_time: at(h, 30, 30),
       },
     });
-    expect(queued(res.body.id).map((n) => n.recipient)).toEqual(['provider', 'provider']);
+    const created = queued(res.body.id).filter((n) => n.event === 'created');
+    expect(created.map((n) => `${n.recipient}/${n.channel}`)).toEqual([
+      'provider/email',
+      'provider/sms',
+    ]);
   });
 });

@@ -4,6 +4,7 @@
  * store never collide; pass overrides for the fields a test cares about.
  */
 import {
+  CENTRAL_OWNER,
   createUuidV7Generator,
   HOUR_MS,
   type Appointment,
@@ -133,6 +134,12 @@ export function makeNotification(
     attempts: 0,
     created_at: FIXED_NOW,
     sent_at: null,
+    owner: CENTRAL_OWNER,
+    next_attempt_at: FIXED_NOW,
+    last_error: null,
+    conflict_id: null,
+    reminder_for: null,
+    updated_at: FIXED_NOW,
     ...overrides,
   };
 }

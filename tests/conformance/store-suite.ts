@@ -10,14 +10,16 @@
  *
  * Where the port leaves a choice open, the suite pins the SQLite adapter's reading:
  * listFacilities/listUsers/listPatients are ordered by (created_at, id), a user's
- * facility ids come back sorted, and sent notifications come oldest (created_at, id)
- * first.
+ * facility ids come back sorted, sent notifications and pending reminders come oldest
+ * (created_at, id) first, enqueueNotifications returns the inserted rows in the order
+ * given, and claimNotifications returns its rows oldest due (next_attempt_at, id) first.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppointmentOrdering, AppointmentQuery, OverlapQuery, Store } from '@clinic/core';
 import {
   APPOINTMENT_STATUSES,
+  CENTRAL_OWNER,
   DomainError,
   ErrorCode,
   HOUR_MS,
@@ -25,6 +27,8 @@ import {
   MINUTE_MS,
   type Appointment,
   type AppointmentStatus,
+  type Notification,
+  type NotificationChannel,
   type Patient,
   type User,
 } from '@clinic/domain';
@@ -1294,18 +1298,330 @@ export function storeConformanceSuite(name: string, makeStore: MakeStore): void 
           status: 'sent',
           created_at: FIXED_NOW + 1,
         });
-        await store().write((tx) => tx.enqueueNotifications([first, sameBatch, second]));
+        expect(
+          await store().write((tx) => tx.enqueueNotifications([first, sameBatch, second])),
+        ).toEqual([first, second]);
+        expect(
+          await store().write((tx) =>
+            tx.enqueueNotifications([
+              makeNotification({
+                appointment_id: appointment.id,
+                dedupe_key: second.dedupe_key,
+                status: 'sent',
+              }),
+            ]),
+          ),
+        ).toEqual([]);
+        expect(await store().write((tx) => tx.enqueueNotifications([]))).toEqual([]);
+        expect(await store().listSentNotifications(appointment.id)).toEqual([first, second]);
+      });
+
+      it('stores every field, and skips a row whose id exists, returning only the inserted', async () => {
+        const appointment = await seedAppointment();
+        const full = makeNotification({
+          appointment_id: appointment.id,
+          event: 'conflict',
+          recipient: 'admin',
+          channel: 'sms',
+          address: '+254700000009',
+          status: 'failed',
+          attempts: 5,
+          created_at: FIXED_NOW + 1,
+          owner: `node-${uniqueToken()}`,
+          next_attempt_at: FIXED_NOW + 7 * MINUTE_MS,
+          last_error: '421 4.7.0 Try again later',
+          conflict_id: newId(),
+          updated_at: FIXED_NOW + 2,
+        });
+        const reminder = makeNotification({
+          appointment_id: appointment.id,
+          event: 'reminder',
+          reminder_for: appointment.start_time,
+          next_attempt_at: appointment.start_time - 24 * HOUR_MS,
+        });
+        const sameId = makeNotification({ appointment_id: appointment.id, id: full.id });
+        const inserted = await store().write((tx) =>
+          tx.enqueueNotifications([reminder, full, sameId]),
+        );
+        expect(inserted).toEqual([reminder, full]);
+        const again = makeNotification({ appointment_id: appointment.id, id: reminder.id });
+        const fresh = makeNotification({ appointment_id: appointment.id });
+        expect(await store().write((tx) => tx.enqueueNotifications([again, fresh]))).toEqual([
+          fresh,
+        ]);
+        expect(await store().getNotification(full.id)).toEqual(full);
+        expect(await store().getNotification(reminder.id)).toEqual(reminder);
+        expect(await store().getNotification(newId())).toBeUndefined();
+        expect(await store().getNotification('not-a-uuid')).toBeUndefined();
+      });
+
+      it('updates every column of a notification, and refuses a missing one', async () => {
+        const appointment = await seedAppointment();
+        const row = makeNotification({ appointment_id: appointment.id });
+        await store().write((tx) => tx.enqueueNotifications([row]));
+        const changed = {
+          ...row,
+          event: 'reminder' as const,
+          recipient: 'provider' as const,
+          channel: 'sms' as const,
+          address: '+254700000010',
+          status: 'sent' as const,
+          attempts: 3,
+          created_at: FIXED_NOW - 1,
+          sent_at: FIXED_NOW + 3,
+          owner: `node-${uniqueToken()}`,
+          next_attempt_at: FIXED_NOW + 2,
+          last_error: 'timeout',
+          conflict_id: newId(),
+          reminder_for: FIXED_NOW + 99,
+          updated_at: FIXED_NOW + 3,
+        };
+        await store().write((tx) => tx.updateNotification(changed));
+        expect(await store().getNotification(row.id)).toEqual(changed);
+        const missing = makeNotification({ appointment_id: appointment.id });
+        await expect(store().write((tx) => tx.updateNotification(missing))).rejects.toThrow();
+        expect(await store().getNotification(missing.id)).toBeUndefined();
+      });
+
+      it('claims only the due pending rows of the owner and channels, oldest first', async () => {
+        const appointment = await seedAppointment();
+        const owner = `node-${uniqueToken()}`;
+        const due = (at: number, overrides: Partial<Notification> = {}) =>
+          makeNotification({
+            appointment_id: appointment.id,
+            owner,
+            next_attempt_at: at,
+            ...overrides,
+          });
+        const oldest = due(FIXED_NOW - 3 * MINUTE_MS, { attempts: 2 });
+        const tieA = due(FIXED_NOW - 2 * MINUTE_MS);
+        const tieB = due(FIXED_NOW - 2 * MINUTE_MS); // same time, larger id
+        const sms = due(FIXED_NOW - 1 * MINUTE_MS, { channel: 'sms' });
+        const exactlyNow = due(FIXED_NOW);
+        const later = due(FIXED_NOW + 1);
+        const others = [
+          due(FIXED_NOW - HOUR_MS, { owner: CENTRAL_OWNER }),
+          due(FIXED_NOW - HOUR_MS, { status: 'sent', sent_at: FIXED_NOW }),
+          due(FIXED_NOW - HOUR_MS, { status: 'failed' }),
+          due(FIXED_NOW - HOUR_MS, { status: 'dropped' }),
+          due(FIXED_NOW - HOUR_MS, { status: 'sending' }),
+        ];
+        await store().write((tx) =>
+          tx.enqueueNotifications([later, exactlyNow, sms, tieB, tieA, oldest, ...others]),
+        );
+        const claim = (channels: NotificationChannel[], limit: number, now = FIXED_NOW) =>
+          store().write((tx) => tx.claimNotifications({ owner, channels, now, limit }));
+        const claimed = (row: Notification, now = FIXED_NOW): Notification => ({
+          ...row,
+          status: 'sending',
+          attempts: row.attempts + 1,
+          updated_at: now,
+        });
+
+        expect(await claim(['email', 'sms'], 2)).toEqual([claimed(oldest), claimed(tieA)]);
+        expect(await claim(['sms'], 10)).toEqual([claimed(sms)]);
+        expect(await claim(['email'], 10)).toEqual([claimed(tieB), claimed(exactlyNow)]);
+        expect(await claim(['email', 'sms'], 10)).toEqual([]);
+        expect(await claim([], 10, FIXED_NOW + HOUR_MS)).toEqual([]);
+        expect(await claim(['email'], 0, FIXED_NOW + HOUR_MS)).toEqual([]);
+        expect(await store().getNotification(later.id)).toEqual(later);
+        for (const other of others) {
+          expect(await store().getNotification(other.id)).toEqual(other);
+        }
+        expect(await store().getNotification(oldest.id)).toEqual(claimed(oldest));
+        expect(await claim(['email'], 10, FIXED_NOW + 1)).toEqual([claimed(later, FIXED_NOW + 1)]);
+      });
+
+      it('never hands one row to two claims, even when they run at once', async () => {
+        const appointment = await seedAppointment();
+        const owner = `node-${uniqueToken()}`;
+        const rows = Array.from({ length: 20 }, (_, i) =>
+          makeNotification({
+            appointment_id: appointment.id,
+            owner,
+            next_attempt_at: FIXED_NOW - i,
+          }),
+        );
+        await store().write((tx) => tx.enqueueNotifications(rows));
+        const claims = await Promise.all(
+          Array.from({ length: 8 }, () =>
+            store().write((tx) =>
+              tx.claimNotifications({ owner, channels: ['email'], now: FIXED_NOW, limit: 3 }),
+            ),
+          ),
+        );
+        const claimedIds = claims.flatMap((c) => ids(c));
+        expect(new Set(claimedIds).size).toBe(claimedIds.length);
+        expect(claimedIds.sort()).toEqual(sortedIds(rows));
+        for (const c of claims) expect(c.every((n) => n.attempts === 1)).toBe(true);
+      });
+
+      it('releases the claims of one owner back to pending, due now', async () => {
+        const appointment = await seedAppointment();
+        const owner = `node-${uniqueToken()}`;
+        const otherOwner = `node-${uniqueToken()}`;
+        const mine = [1, 2].map((i) =>
+          makeNotification({
+            appointment_id: appointment.id,
+            owner,
+            next_attempt_at: FIXED_NOW - i,
+          }),
+        );
+        const waiting = makeNotification({
+          appointment_id: appointment.id,
+          owner,
+          next_attempt_at: FIXED_NOW + HOUR_MS,
+        });
+        const sent = makeNotification({
+          appointment_id: appointment.id,
+          owner,
+          status: 'sent',
+          sent_at: FIXED_NOW,
+        });
+        const theirs = makeNotification({
+          appointment_id: appointment.id,
+          owner: otherOwner,
+          status: 'sending',
+          attempts: 1,
+        });
+        await store().write((tx) => tx.enqueueNotifications([...mine, waiting, sent, theirs]));
+        const taken = await store().write((tx) =>
+          tx.claimNotifications({ owner, channels: ['email'], now: FIXED_NOW, limit: 10 }),
+        );
+        expect(sortedIds(taken)).toEqual(sortedIds(mine));
+
+        const restart = FIXED_NOW + 5 * MINUTE_MS;
+        expect(await store().write((tx) => tx.releaseNotificationClaims(owner, restart))).toBe(2);
+        for (const row of mine) {
+          expect(await store().getNotification(row.id)).toEqual({
+            ...row,
+            attempts: 1,
+            next_attempt_at: restart,
+            updated_at: restart,
+          });
+        }
+        expect(await store().getNotification(waiting.id)).toEqual(waiting);
+        expect(await store().getNotification(sent.id)).toEqual(sent);
+        expect(await store().getNotification(theirs.id)).toEqual(theirs);
+        expect(await store().write((tx) => tx.releaseNotificationClaims(owner, restart))).toBe(0);
+        const again = await store().write((tx) =>
+          tx.claimNotifications({ owner, channels: ['email'], now: restart, limit: 10 }),
+        );
+        expect(sortedIds(again)).toEqual(sortedIds(mine));
+        expect(again.every((n) => n.attempts === 2)).toBe(true);
+      });
+
+      it('tells when the next pending row of an owner and channels is due', async () => {
+        const appointment = await seedAppointment();
+        const owner = `node-${uniqueToken()}`;
+        const next = (channels: NotificationChannel[], who = owner) =>
+          store().nextNotificationDue(who, channels);
+        expect(await next(['email', 'sms'])).toBeUndefined();
+        const row = (at: number, overrides: Partial<Notification> = {}) =>
+          makeNotification({
+            appointment_id: appointment.id,
+            owner,
+            next_attempt_at: at,
+            ...overrides,
+          });
         await store().write((tx) =>
           tx.enqueueNotifications([
-            makeNotification({
-              appointment_id: appointment.id,
-              dedupe_key: second.dedupe_key,
-              status: 'sent',
-            }),
+            row(FIXED_NOW + 3 * HOUR_MS),
+            row(FIXED_NOW + 2 * HOUR_MS, { channel: 'sms' }),
+            row(FIXED_NOW + HOUR_MS, { status: 'failed' }),
+            row(FIXED_NOW + HOUR_MS, { status: 'sending' }),
+            row(FIXED_NOW - HOUR_MS, { owner: CENTRAL_OWNER }),
           ]),
         );
-        await store().write((tx) => tx.enqueueNotifications([]));
-        expect(await store().listSentNotifications(appointment.id)).toEqual([first, second]);
+        expect(await next(['email'])).toBe(FIXED_NOW + 3 * HOUR_MS);
+        expect(await next(['sms'])).toBe(FIXED_NOW + 2 * HOUR_MS);
+        expect(await next(['email', 'sms'])).toBe(FIXED_NOW + 2 * HOUR_MS);
+        expect(await next([])).toBeUndefined();
+        expect(await next(['email'], `node-${uniqueToken()}`)).toBeUndefined();
+        // An overdue row is due in the past: the dispatcher runs at once.
+        await store().write((tx) =>
+          tx.enqueueNotifications([row(FIXED_NOW - MINUTE_MS, { channel: 'sms' })]),
+        );
+        expect(await next(['email', 'sms'])).toBe(FIXED_NOW - MINUTE_MS);
+      });
+
+      it('lists notifications by (created_at, id), by status and appointment, page by page', async () => {
+        const appointment = await seedAppointment();
+        const other = await seedAppointment();
+        const at = (t: number, overrides: Partial<Notification> = {}) =>
+          makeNotification({
+            appointment_id: appointment.id,
+            created_at: FIXED_NOW + t,
+            ...overrides,
+          });
+        const rows = [
+          at(5),
+          at(1, { status: 'sent', sent_at: FIXED_NOW + 2 }),
+          at(3, { status: 'failed', attempts: 5, last_error: 'bounced' }),
+          at(1),
+          at(2, { status: 'dropped' }),
+          at(4, { status: 'failed', attempts: 5 }),
+        ];
+        const elsewhere = makeNotification({ appointment_id: other.id, status: 'failed' });
+        await store().write((tx) => tx.enqueueNotifications([...rows, elsewhere]));
+        const ordered = [...rows].sort(byKeyThenId((n) => n.created_at));
+
+        const all = await readAllPages(
+          (page) => store().listNotifications({ ...page, appointment: appointment.id }),
+          4,
+        );
+        expect(all).toEqual({ count: 6, rows: ordered });
+        const failed = await store().listNotifications({
+          limit: 1,
+          offset: 1,
+          status: 'failed',
+          appointment: appointment.id,
+        });
+        expect(failed).toEqual({ count: 2, rows: [rows[5]] });
+        const anyFailed = await readAllPages(
+          (page) => store().listNotifications({ ...page, status: 'failed' }),
+          50,
+        );
+        expect(anyFailed.rows.every((n) => n.status === 'failed')).toBe(true);
+        expect(ids(anyFailed.rows)).toEqual(
+          expect.arrayContaining([rows[2]!.id, rows[5]!.id, elsewhere.id]),
+        );
+        const everything = await store().listNotifications({ limit: 1000, offset: 0 });
+        expect(ids(everything.rows)).toEqual(expect.arrayContaining(ids([...rows, elsewhere])));
+        expect(
+          await store().listNotifications({ limit: 10, offset: 0, appointment: newId() }),
+        ).toEqual({ count: 0, rows: [] });
+      });
+
+      it("lists an appointment's pending reminders, whoever delivers them", async () => {
+        const appointment = await seedAppointment();
+        const other = await seedAppointment();
+        const reminder = (overrides: Partial<Notification> = {}) =>
+          makeNotification({
+            appointment_id: appointment.id,
+            event: 'reminder',
+            reminder_for: appointment.start_time,
+            next_attempt_at: appointment.start_time - 24 * HOUR_MS,
+            ...overrides,
+          });
+        const central = reminder({ created_at: FIXED_NOW + 2 });
+        const nodes = reminder({ created_at: FIXED_NOW + 1, owner: `node-${uniqueToken()}` });
+        await store().write((tx) =>
+          tx.enqueueNotifications([
+            central,
+            nodes,
+            reminder({ status: 'sent', sent_at: FIXED_NOW }),
+            reminder({ status: 'dropped' }),
+            reminder({ status: 'sending' }),
+            makeNotification({ appointment_id: appointment.id, event: 'created' }),
+            makeNotification({ appointment_id: other.id, event: 'reminder' }),
+          ]),
+        );
+        expect(await store().write((tx) => tx.pendingReminders(appointment.id))).toEqual([
+          nodes,
+          central,
+        ]);
+        expect(await store().write((tx) => tx.pendingReminders(newId()))).toEqual([]);
       });
     });
 

@@ -185,7 +185,7 @@ describe('sync with real processes', () => {
     const book = async (count: number, offset: number) => {
       for (let i = 0; i < count; i += 1) {
         // Back to back, never overlapping: any conflict would be a false one.
-        const start = Date.now() + 24 * HOUR + (offset + i) * (HOUR / 4);
+        const start = Date.now() + 25 * HOUR + (offset + i) * (HOUR / 4);
         const res = await edge.api(
           'POST',
           '/api/v1/appointments/',
@@ -196,9 +196,11 @@ describe('sync with real processes', () => {
         made.push(res.body.id as string);
       }
     };
-    // 1. Node killed while pushing a backlog of 450 (three batches).
+    // 1. Node killed while pushing a backlog of 500 mutations (three batches): each
+    // booking is two, the appointment and the notifications it queued.
+    const N = 250;
     edge.proxy!.cut();
-    await book(450, 0);
+    await book(N, 0);
     edge.proxy!.heal();
     const applied = async () => {
       const res = await central.api(
@@ -222,7 +224,7 @@ describe('sync with real processes', () => {
 
     // 2. Central killed while the node pushes the next backlog.
     edge.proxy!.cut();
-    await book(450, 450);
+    await book(N, N);
     edge.proxy!.heal();
     const before = await applied();
     const atCentralKill = await waitUntil(
@@ -238,8 +240,8 @@ describe('sync with real processes', () => {
     await drained(edge, token);
 
     // Both kills really hit a push in progress.
-    expect(atNodeKill).toBeLessThan(450);
-    expect(atCentralKill).toBeLessThan(900);
+    expect(atNodeKill).toBeLessThan(2 * N);
+    expect(atCentralKill).toBeLessThan(4 * N);
     const book2 = await centralBook(region);
     expect(book2.size).toBe(made.length);
     expect([...book2.keys()].sort()).toEqual([...made].sort());
@@ -253,5 +255,21 @@ describe('sync with real processes', () => {
       c.appointments.some((id) => made.includes(id)),
     );
     expect(falseFlags).toEqual([]);
-  });
+    // Each booking's notifications reached central once: created and reminder, patient and
+    // provider, email and SMS (keys are unique, so a duplicate could not hide).
+    const mine = new Set(made);
+    let queued = 0;
+    for (let page = 1; ; page += 1) {
+      const res = await central.api(
+        'GET',
+        `/api/v1/notifications/?page_size=100&page=${page}`,
+        undefined,
+        adminToken,
+      );
+      const rows = res.body.results as { appointment: string }[];
+      queued += rows.filter((r) => mine.has(r.appointment)).length;
+      if (!res.body.next) break;
+    }
+    expect(queued).toBe(8 * made.length);
+  }, 90_000);
 });

@@ -12,7 +12,13 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { createPgliteTemplate, type PgliteTemplate } from '@clinic/store-postgres';
 import { releaseDeferred } from '@clinic/store-sqlite';
 import { parseTimestamptz, pullOnce, PullError, type PullReport } from '@clinic/sync';
-import { makeAppointment, makePatient, makeUser } from '../conformance/fixtures';
+import {
+  FIXED_NOW,
+  makeAppointment,
+  makeNotification,
+  makePatient,
+  makeUser,
+} from '../conformance/fixtures';
 import {
   edgeIds,
   openCentralStore,
@@ -397,6 +403,40 @@ describe('pull', () => {
     const local = await edge.store.getUser(provA.id);
     expect(local?.password_hash).toBe('');
     expect(local?.facilities).toEqual([world.facilities.fB.id]);
+  });
+
+  it("brings the in-scope appointments' notifications and their later states, not claims", async () => {
+    const { a1, a4 } = world.appointments;
+    const inScope = makeNotification({ appointment_id: a1.id, reminder_for: a1.start_time });
+    const outOfScope = makeNotification({ appointment_id: a4.id });
+    await central.store.write((tx) => tx.enqueueNotifications([inScope, outOfScope]));
+    await edge.pull();
+    expect(edgeIds(edge, 'notifications')).toEqual([inScope.id]);
+    expect(await edge.store.getNotification(inScope.id)).toEqual(inScope);
+
+    // Central's dispatcher claims it: a state of seconds that no node needs to see.
+    await central.store.write((tx) =>
+      tx.claimNotifications({
+        owner: inScope.owner,
+        channels: ['email'],
+        now: FIXED_NOW,
+        limit: 10,
+      }),
+    );
+    const afterClaim = await edge.pull();
+    expect(afterClaim.tables.notifications?.messages ?? 0).toBe(0);
+
+    const sent = {
+      ...inScope,
+      status: 'sent' as const,
+      attempts: 1,
+      sent_at: FIXED_NOW + 1,
+      updated_at: FIXED_NOW + 1,
+    };
+    await central.store.write((tx) => tx.updateNotification(sent));
+    const afterSend = await edge.pull();
+    expect(afterSend.tables.notifications?.applied).toBe(1);
+    expect(await edge.store.getNotification(inScope.id)).toEqual(sent);
   });
 });
 

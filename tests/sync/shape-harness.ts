@@ -17,6 +17,7 @@ import {
   type SqliteStore,
 } from '@clinic/store-sqlite';
 import {
+  SUPPORTED_PROTOCOL_VERSIONS,
   createShapeRoute,
   pullOnce,
   type PullOptions,
@@ -92,7 +93,8 @@ export async function startCentral(store: PgStore, options: CentralOptions): Pro
     snapshotPageSize: options.pageSize ?? 2000,
   });
   const app = new Hono();
-  app.route('/sync/v2/shape', shape);
+  // As central: the same shapes under every protocol version it serves.
+  for (const v of SUPPORTED_PROTOCOL_VERSIONS) app.route(`/sync/v${v}/shape`, shape);
   const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve) => {
     const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) =>
       resolve({ server: s, port: info.port }),

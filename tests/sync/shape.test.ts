@@ -316,9 +316,9 @@ describe('shape server', () => {
     expect((await bad.json()) as object).toHaveProperty('detail');
     const none = await get({ table: 'appointments', offset: '-1' }, {});
     expect(none.status).toBe(401);
-    const unknown = await get({ table: 'notifications', offset: '-1' });
+    const unknown = await get({ table: 'outbox', offset: '-1' });
     expect(unknown.status).toBe(400);
-    expect(await unknown.json()).toEqual({ detail: 'Unknown table: notifications.' });
+    expect(await unknown.json()).toEqual({ detail: 'Unknown table: outbox.' });
     const malformed = await get({ table: 'appointments', offset: 'abc', handle: 'h' });
     expect(malformed.status).toBe(400);
     central.revoke();

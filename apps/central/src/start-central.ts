@@ -56,6 +56,7 @@ export function centralParts(
         conflicts: runtime.conflicts,
         clock: runtime.clock,
         hlc: runtime.hlc,
+        onNotificationsQueued: () => runtime.dispatcher.wake(),
       });
       const shape = await createCentralShape(
         store,

@@ -16,13 +16,48 @@ const common = {
   data: z.string().min(1),
   logLevel: logLevel.default('info'),
 };
+/** Notification delivery: the same flags on central and on a clinic node. */
+const notify = {
+  smtpUrl: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  mailFrom: z
+    .string()
+    .regex(
+      /^(?:[^<>@]*<[^\s<>@]+@[^\s<>@]+>|[^\s<>@]+@[^\s<>@]+)$/,
+      'must be an email address, optionally with a name: "Hope Clinic <noreply@example.org>"',
+    )
+    .optional(),
+  smsGateway: z
+    .string()
+    .regex(
+      /^(log|africastalking|twilio|webhook:https?:\/\/.+)$/,
+      'must be log, webhook:URL, africastalking or twilio',
+    )
+    .optional(),
+  reminderHours: z.coerce
+    .number()
+    .min(0)
+    .max(24 * 14)
+    .default(24),
+  notifyMaxAttempts: z.coerce.number().int().min(1).max(100).default(8),
+  /** The first retry's delay (env only: for tests and unusual links). */
+  notifyRetryBaseMs: z.coerce.number().int().min(100).max(30_000).default(10_000),
+};
 const admin = {
   adminUser: z.string().min(1).max(150).optional(),
   adminPassword: z.string().min(8, 'must be at least 8 characters').max(256).optional(),
 };
 
 export const centralConfig = z
-  .object({ ...common, ...admin, port: port.default(8080), databaseUrl: z.url().optional() })
+  .object({
+    ...common,
+    ...admin,
+    ...notify,
+    port: port.default(8080),
+    databaseUrl: z.url().optional(),
+  })
   .refine((c) => (c.adminUser === undefined) === (c.adminPassword === undefined), {
     message: '--admin-user and --admin-password go together',
   });
@@ -30,6 +65,7 @@ export const edgeConfig = z
   .object({
     ...common,
     ...admin,
+    ...notify,
     port: port.default(8081),
     central: z.url().optional(),
     token: z.string().optional(),
@@ -66,6 +102,11 @@ const FLAGS = {
   'admin-password': { type: 'string' },
   central: { type: 'string' },
   token: { type: 'string' },
+  'smtp-url': { type: 'string' },
+  'mail-from': { type: 'string' },
+  'sms-gateway': { type: 'string' },
+  'reminder-hours': { type: 'string' },
+  'notify-max-attempts': { type: 'string' },
   'log-level': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean', short: 'v' },
@@ -107,6 +148,13 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): P
     databaseUrl: values['database-url'] ?? env.DATABASE_URL,
     central: values.central,
     token: values.token ?? env.CLINIC_NODE_TOKEN,
+    // An SMTP URL may hold a password: CLINIC_SMTP_URL keeps it out of `ps`.
+    smtpUrl: values['smtp-url'] ?? env.CLINIC_SMTP_URL,
+    mailFrom: values['mail-from'] ?? env.CLINIC_MAIL_FROM,
+    smsGateway: values['sms-gateway'] ?? env.CLINIC_SMS_GATEWAY,
+    reminderHours: values['reminder-hours'] ?? env.CLINIC_REMINDER_HOURS,
+    notifyMaxAttempts: values['notify-max-attempts'] ?? env.CLINIC_NOTIFY_MAX_ATTEMPTS,
+    notifyRetryBaseMs: env.CLINIC_NOTIFY_RETRY_BASE_MS,
   };
   const strip = (o: Record<string, unknown>) =>
     Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined && v !== ''));
@@ -130,12 +178,28 @@ Usage:
       Central on P (default 8080) and one clinic node on P+1, embedded databases
       under DIR (default ./data), demo data on first run. Prints URLs and logins.
   clinic central --port P --data DIR [--database-url URL] [--admin-user U --admin-password W]
+                 [notification options]
       The central server. PostgreSQL: embedded PGlite in DIR unless --database-url
-      (or DATABASE_URL) names a server.
+      (or DATABASE_URL) names a server. Delivers email and SMS (to the log unless
+      --smtp-url / --sms-gateway say otherwise), its own and those clinic nodes relay.
   clinic edge --port P --data DIR [--central URL --token T] [--admin-user U --admin-password W]
+              [notification options]
       A clinic node on a SQLite file in DIR. On first start, --central and --token
       (from POST /api/v1/nodes/ on central; or CLINIC_NODE_TOKEN) enroll it; later
-      starts need only --data. It syncs with central in the background.
+      starts need only --data. It syncs with central in the background. Without
+      --smtp-url / --sms-gateway it relays its notifications through central.
+
+Notification options (central and edge):
+  --smtp-url URL        smtp://[user:pass@]host:port or smtps://... (or CLINIC_SMTP_URL,
+                        which keeps a password out of the process list)
+  --mail-from ADDR      the From address (or CLINIC_MAIL_FROM; default clinic-scheduler@localhost)
+  --sms-gateway SPEC    log | webhook:URL | africastalking | twilio (or CLINIC_SMS_GATEWAY).
+                        Secrets come from the environment only: CLINIC_SMS_WEBHOOK_TOKEN;
+                        AT_USERNAME, AT_API_KEY, AT_SENDER_ID; TWILIO_ACCOUNT_SID,
+                        TWILIO_AUTH_TOKEN, TWILIO_FROM
+  --reminder-hours N    reminders N hours before the start (default 24; 0: none)
+  --notify-max-attempts N
+                        delivery attempts before the dead letter (default 8)
 
 Options:
   --host H              address to bind (default 127.0.0.1)

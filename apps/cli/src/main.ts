@@ -6,6 +6,7 @@ import { createLogger } from '@clinic/api';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ConfigError, HELP, parseCommand, type DemoConfig } from './config';
+import { notifySetup } from './notify-config';
 import {
   DEMO_ADMIN,
   DEMO_CLINIC_FACILITY,
@@ -66,7 +67,21 @@ async function runDemo(config: DemoConfig, running: Stoppable[]): Promise<void> 
   const logger = createLogger({ level: config.logLevel });
   const data = resolve(config.data);
   console.log(`Starting the demo (data in ${data}; the first start takes a few seconds)…`);
+  // The demo sends nothing: central writes each email and SMS to this output instead,
+  // once the banner is out (the demo data's own notices are only counted before that).
+  let bannerShown = false;
+  let beforeBanner = 0;
+  const notify = notifySetup(
+    'central',
+    { reminderHours: 24, notifyMaxAttempts: 8, notifyRetryBaseMs: 10_000 },
+    {},
+    (line) => {
+      if (bannerShown) console.log(`  [central] ${line}`);
+      else beforeBanner += 1;
+    },
+  );
   const central = await startCentral({
+    notify: notify.options,
     port: config.port,
     host: config.host,
     dataDir: join(data, 'central'),
@@ -92,6 +107,9 @@ async function runDemo(config: DemoConfig, running: Stoppable[]): Promise<void> 
   Central      ${central.server.url}   (API docs: ${central.server.url}/api/v1/docs)
   Clinic node  ${edge.server.url}   (API docs: ${edge.server.url}/api/v1/docs)
   ${seeded ? 'Demo data created on central.' : 'Demo data already present.'}
+  Notifications use the log transports: nothing is sent; central prints one line per
+  email and SMS here (the clinic node relays its own through central). Give
+  clinic central / clinic edge --smtp-url and --sms-gateway for real delivery.
   The clinic node is enrolled for ${DEMO_CLINIC_FACILITY} and syncs with central in the
   background (every 5 s, and right after each booking): its staff, patients and bookings
   come from central, its own bookings go to central, and double bookings that no one could
@@ -108,6 +126,12 @@ async function runDemo(config: DemoConfig, running: Stoppable[]): Promise<void> 
 
   Press Ctrl+C to stop.
 `);
+  bannerShown = true;
+  if (beforeBanner > 0) {
+    console.log(
+      `  [central] ${beforeBanner} notifications of the demo data written to the log (not sent)`,
+    );
+  }
 }
 
 async function main(): Promise<void> {
@@ -128,7 +152,9 @@ async function main(): Promise<void> {
       const c = parsed.config;
       const logger = createLogger({ level: c.logLevel });
       const { startCentral } = await loadCentral();
+      const notify = notifySetup('central', c, process.env, (line) => logger.info(line));
       const central = await startCentral({
+        notify: notify.options,
         port: c.port,
         host: c.host,
         dataDir: resolve(c.data),
@@ -142,13 +168,16 @@ async function main(): Promise<void> {
       console.log(
         `central listening on ${central.server.url} (database: ${central.runtime.store.kind})`,
       );
+      console.log(notify.summary);
       return;
     }
     case 'edge': {
       const c = parsed.config;
       const logger = createLogger({ level: c.logLevel });
       const { startEdge } = await loadEdge();
+      const notify = notifySetup('edge', c, process.env, (line) => logger.info(line));
       const edge = await startEdge({
+        notify: notify.options,
         port: c.port,
         host: c.host,
         dataDir: resolve(c.data),
@@ -161,6 +190,7 @@ async function main(): Promise<void> {
       });
       running.push(edge);
       console.log(`clinic node listening on ${edge.server.url} (node ${edge.runtime.nodeId})`);
+      console.log(notify.summary);
       console.log(
         edge.enrollment
           ? `syncing with central ${edge.enrollment.centralUrl} as "${edge.enrollment.name}"`
@@ -172,7 +202,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError || (err instanceof Error && err.name === 'EnrollmentError')) {
+  const refused = ['EnrollmentError', 'NotifyConfigError'];
+  if (err instanceof ConfigError || (err instanceof Error && refused.includes(err.name))) {
     console.error(`clinic: ${err.message}\nRun "clinic --help" for usage.`);
     process.exit(2);
   }

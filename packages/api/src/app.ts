@@ -14,6 +14,7 @@ import { appointmentRoutes } from './routes/appointments';
 import { authRoutes } from './routes/auth';
 import { facilityRoutes, patientRoutes, userRoutes } from './routes/directory';
 import { conflictRoutes, nodeRoutes, syncRoutes } from './routes/sync';
+import { notificationRoutes } from './routes/notifications';
 import { systemRoutes } from './routes/system';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -86,7 +87,9 @@ export function createApp(deps: ApiDeps): CreatedApp {
   app.use('/api/v1/conflicts/*', auth);
   app.use('/api/v1/nodes/*', auth);
   app.use('/api/v1/sync/*', auth);
+  app.use('/api/v1/notifications/*', auth);
   app.route('/api/v1/conflicts', conflictRoutes(deps, docs));
+  app.route('/api/v1/notifications', notificationRoutes(deps, docs));
   if (deps.nodes) app.route('/api/v1/nodes', nodeRoutes(deps, docs));
   app.route('/api/v1/sync', syncRoutes(deps, docs));
 

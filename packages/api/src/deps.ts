@@ -7,6 +7,7 @@ import type {
   ConflictService,
   DirectoryService,
   NodeRecord,
+  NotificationService,
   Page,
   PageRequest,
   Store,
@@ -75,6 +76,7 @@ export interface SyncPort {
 export interface ApiDeps {
   appointments: AppointmentService;
   conflicts: ConflictService;
+  notifications: NotificationService;
   /** Central only. */
   nodes?: NodesPort;
   /** Edge only. */

@@ -30,12 +30,11 @@ import {
   type Conflicts,
   type FieldErrors,
   type Notification,
-  type NotificationEvent,
   type Slot,
 } from '@clinic/domain';
 import type { Actor, CoreDeps } from './context';
 import { appointmentLockKey, slotLockKeys } from './lock-keys';
-import { buildNotifications } from './notification-queue';
+import { createNotificationEvents } from './notify-events';
 import type { AppointmentQuery, EntitySyncState, OverlapRow, Page, WriteTx } from './store';
 
 /** The writable fields of an appointment. */
@@ -74,6 +73,7 @@ const LOCK_RETRIES = 3;
 
 export function createAppointmentService(deps: CoreDeps) {
   const { store, clock, ids, nodeId, hlc, hooks } = deps;
+  const notify = createNotificationEvents(deps);
 
   /**
    * Writes `next` (insert when there is no `before`) with a fresh HLC on every register it
@@ -142,20 +142,6 @@ export function createAppointmentService(deps: CoreDeps) {
     // Unchanged references still have to exist to build the notifications.
     if (!patient || !provider || !facility) throw validationError(refErrors);
     return { patient, provider, facility };
-  }
-
-  async function queue(
-    tx: WriteTx,
-    row: Appointment,
-    event: NotificationEvent,
-    people?: Awaited<ReturnType<typeof validateSlot>>,
-  ): Promise<void> {
-    const patient = people?.patient ?? (await tx.getPatient(row.patient));
-    const provider = people?.provider ?? (await tx.getUser(row.provider));
-    if (!patient || !provider) return;
-    await tx.enqueueNotifications(
-      buildNotifications(ids, clock.now(), row, event, { patient, provider }),
-    );
   }
 
   /**
@@ -231,8 +217,13 @@ export function createAppointmentService(deps: CoreDeps) {
           created_at: now,
           updated_at: now,
         };
-        await save(tx, undefined, row);
-        await queue(tx, row, 'created', people);
+        const saved = await save(tx, undefined, row);
+        await notify.appointmentWritten(
+          tx,
+          saved,
+          { event: 'created', reminders: 'replace', isNew: true },
+          people,
+        );
         return detailInTx(tx, id, true);
       });
     },
@@ -278,9 +269,18 @@ export function createAppointmentService(deps: CoreDeps) {
             if (hasConflicts(conflicts)) throw conflictError(conflicts);
           }
         }
-        await save(tx, current, next);
-        if (next.status === 'cancelled') await queue(tx, next, 'cancelled', people);
-        else if (changed.size > 0) await queue(tx, next, 'updated', people);
+        const saved = await save(tx, current, next);
+        const moved = (['patient', 'provider', 'start_time'] as const).some((f) => changed.has(f));
+        await notify.appointmentWritten(
+          tx,
+          saved,
+          {
+            event:
+              next.status === 'cancelled' ? 'cancelled' : changed.size > 0 ? 'updated' : undefined,
+            reminders: moved || statusChanges ? 'replace' : 'keep',
+          },
+          people,
+        );
         return detailInTx(tx, id);
       });
     },
@@ -299,8 +299,11 @@ export function createAppointmentService(deps: CoreDeps) {
             version: current.version + 1,
             updated_at: clock.now(),
           };
-          await save(tx, current, next);
-          if (to === 'cancelled') await queue(tx, next, 'cancelled');
+          const saved = await save(tx, current, next);
+          await notify.appointmentWritten(tx, saved, {
+            event: to === 'cancelled' ? 'cancelled' : undefined,
+            reminders: 'replace',
+          });
           return detailInTx(tx, id);
         },
       );
@@ -325,8 +328,11 @@ export function createAppointmentService(deps: CoreDeps) {
             version: current.version + 1,
             updated_at: now,
           };
-          await save(tx, current, next);
-          if (wasScheduled) await queue(tx, next, 'cancelled');
+          const saved = await save(tx, current, next);
+          await notify.appointmentWritten(tx, saved, {
+            event: wasScheduled ? 'cancelled' : undefined,
+            reminders: 'replace',
+          });
         },
       );
     },

@@ -20,6 +20,7 @@ import {
   type MergeLoss,
 } from '@clinic/domain';
 import type { CoreDeps } from './context';
+import { createNotificationEvents } from './notify-events';
 import type { ConflictQuery, Page, StoreReads, WriteTx } from './store';
 
 export const AUTO_RESOLUTION_PREFIX = 'auto: ';
@@ -61,6 +62,7 @@ export function overlapDedupeKey(kind: ConflictDimension, x: string, y: string):
 
 export function createConflictService(deps: CoreDeps) {
   const { store, clock, ids } = deps;
+  const notify = createNotificationEvents(deps);
 
   return {
     list(query: ConflictQuery): Promise<Page<ConflictRecord>> {
@@ -107,16 +109,24 @@ export function createConflictService(deps: CoreDeps) {
             version: 1,
             updated_at: now,
           };
-          const record = await tx.upsertConflict(fresh, overlapDedupeKey(kind, a, b));
-          if (record.status === 'resolved') {
-            await tx.updateConflict({
+          let record = await tx.upsertConflict(fresh, overlapDedupeKey(kind, a, b));
+          const isNew = record.id === fresh.id;
+          const reopened = record.status === 'resolved';
+          if (reopened) {
+            record = {
               ...record,
               status: 'open',
               resolved_at: null,
               resolution: null,
               version: record.version + 1,
               updated_at: now,
-            });
+            };
+            await tx.updateConflict(record);
+          }
+          // Admins and both providers hear of each opening once (not of every re-detection).
+          if (isNew || reopened) {
+            const peer = await tx.getAppointment(other.id, { includeDeleted: true });
+            await notify.conflictOpened(tx, record, row, peer);
           }
           opened.push(record.id);
         }

@@ -4,11 +4,13 @@ import type {
   Clock,
   HybridClock,
   IdGenerator,
+  Notification,
   Patient,
   Register,
   RegisterClocks,
   Role,
 } from '@clinic/domain';
+import type { NotifySettings } from './notification-queue';
 import type { Store, WriteTx } from './store';
 
 /** One write of an appointment, as the write hooks see it (inside its transaction). */
@@ -36,6 +38,11 @@ export interface PatientChange {
 export interface WriteHooks {
   appointmentWritten?(tx: WriteTx, change: AppointmentChange): Promise<void>;
   patientWritten?(tx: WriteTx, change: PatientChange): Promise<void>;
+  /**
+   * Notifications this node queued or whose state it changed (delivered, failed, dropped,
+   * retried), after the rows were written: an edge pushes them to central.
+   */
+  notificationsWritten?(tx: WriteTx, rows: readonly Notification[]): Promise<void>;
 }
 
 export interface CoreDeps {
@@ -47,6 +54,8 @@ export interface CoreDeps {
   /** Stamps each register/field a write changes (sync/SPEC.md). */
   hlc: HybridClock;
   hooks?: WriteHooks;
+  /** Who delivers queued notifications, and reminder timing (default: central's). */
+  notify?: NotifySettings;
 }
 
 /** Who is asking: the authenticated user behind a request. */

@@ -7,3 +7,5 @@ export * from './appointments';
 export * from './directory';
 export * from './conflicts';
 export * from './sync-records';
+export * from './notify-events';
+export * from './notifications';

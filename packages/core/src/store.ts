@@ -34,6 +34,8 @@ import type {
   ConflictStatus,
   Facility,
   Notification,
+  NotificationChannel,
+  NotificationStatus,
   Patient,
   Role,
   User,
@@ -154,6 +156,17 @@ export interface StoreReads {
 
   /** Delivered notifications (status `sent`) of one appointment, by (created_at, id). */
   listSentNotifications(appointmentId: string): Promise<Notification[]>;
+  getNotification(id: string): Promise<Notification | undefined>;
+  /** Ordered by (created_at, id): the oldest first. */
+  listNotifications(query: NotificationQuery): Promise<Page<Notification>>;
+  /**
+   * The earliest `next_attempt_at` of the pending notifications `owner` delivers on these
+   * channels, or undefined when there are none (the dispatcher sleeps until then).
+   */
+  nextNotificationDue(
+    owner: string,
+    channels: readonly NotificationChannel[],
+  ): Promise<number | undefined>;
 
   /**
    * Where a row's local changes stand with central (edge: from its outbox). Central is
@@ -175,13 +188,26 @@ export interface EntitySyncState {
   message: string | null;
 }
 
+export interface NotificationQuery extends PageRequest {
+  status?: NotificationStatus;
+  appointment?: string;
+}
+
+/** What a dispatcher claims: due rows it owns, on the channels it has a transport for. */
+export interface NotificationClaim {
+  owner: string;
+  channels: readonly NotificationChannel[];
+  now: number;
+  limit: number;
+}
+
 export interface ConflictQuery extends PageRequest {
   status?: ConflictStatus;
 }
 
 /** A mutation for the edge's outbox (sync/SPEC.md section 2). */
 export interface OutboxEntry {
-  kind: 'appointment.put' | 'patient.put';
+  kind: 'appointment.put' | 'patient.put' | 'notifications.put';
   entity_id: string;
   hlc: string;
   /** JSON text of the mutation's args. */
@@ -215,8 +241,27 @@ export interface WriteTx extends StoreReads {
   /** Replaces every column (including status, deleted_at, version) of the row with this id. */
   updateAppointment(row: Appointment): Promise<void>;
 
-  /** Queues notifications; a row whose dedupe_key already exists is skipped silently. */
-  enqueueNotifications(rows: readonly Notification[]): Promise<void>;
+  /**
+   * Queues notifications; a row whose dedupe_key (or id) already exists is skipped
+   * silently. Returns the rows actually inserted.
+   */
+  enqueueNotifications(rows: readonly Notification[]): Promise<Notification[]>;
+  /** Replaces every column of the notification with this id. */
+  updateNotification(row: Notification): Promise<void>;
+  /**
+   * Claims due notifications for delivery: status `pending`, this owner, one of these
+   * channels, `next_attempt_at <= now`; oldest `next_attempt_at` (then id) first, at most
+   * `limit`. Each becomes `sending` with attempts + 1 and updated_at = now; returns them
+   * as they are after the claim.
+   */
+  claimNotifications(claim: NotificationClaim): Promise<Notification[]>;
+  /**
+   * After a crash: every `sending` row of this owner goes back to `pending`, due now (it
+   * is sent again under the same Message-ID). Returns how many.
+   */
+  releaseNotificationClaims(owner: string, now: number): Promise<number>;
+  /** The pending reminders of one appointment (any owner), by (created_at, id). */
+  pendingReminders(appointmentId: string): Promise<Notification[]>;
 
   /**
    * Inserts a conflict record, or returns the existing one with the same `dedupeKey`

@@ -8,3 +8,4 @@ export * from './status';
 export * from './appointment-rules';
 export * from './hlc';
 export * from './merge';
+export * from './privacy';

@@ -123,11 +123,30 @@ export interface AppointmentView extends Appointment {
   facility_timezone: string;
 }
 
-export const NOTIFICATION_EVENTS = ['created', 'updated', 'cancelled', 'reminder'] as const;
+export const NOTIFICATION_EVENTS = [
+  'created',
+  'updated',
+  'cancelled',
+  'reminder',
+  'conflict',
+] as const;
 export type NotificationEvent = (typeof NOTIFICATION_EVENTS)[number];
-export type NotificationChannel = 'email' | 'sms';
-export type NotificationRecipient = 'patient' | 'provider';
-export type NotificationStatus = 'pending' | 'sent' | 'failed';
+export const NOTIFICATION_CHANNELS = ['email', 'sms'] as const;
+export type NotificationChannel = (typeof NOTIFICATION_CHANNELS)[number];
+export const NOTIFICATION_RECIPIENTS = ['patient', 'provider', 'admin'] as const;
+export type NotificationRecipient = (typeof NOTIFICATION_RECIPIENTS)[number];
+/**
+ * `pending` waits for its time (`next_attempt_at`); `sending` is claimed by a dispatcher
+ * (a crash leaves it there, and the next start sends it again under the same Message-ID);
+ * `sent` was accepted by the transport; `failed` is the dead letter (attempts used up;
+ * an admin may retry it); `dropped` will never be sent (a reminder of an appointment that
+ * was cancelled or moved).
+ */
+export const NOTIFICATION_STATUSES = ['pending', 'sending', 'sent', 'failed', 'dropped'] as const;
+export type NotificationStatus = (typeof NOTIFICATION_STATUSES)[number];
+
+/** The owner of notifications central delivers (a clinic node's own are its node id). */
+export const CENTRAL_OWNER = 'central';
 
 /** One message to one recipient on one channel, queued in the transaction of the change. */
 export interface Notification {
@@ -138,12 +157,31 @@ export interface Notification {
   channel: NotificationChannel;
   /** Email address or phone number at the time of the event. */
   address: string;
-  /** Unique per (appointment, event occurrence, recipient, channel): the exactly-once key. */
+  /**
+   * Unique per (appointment, event occurrence, recipient, channel): the exactly-once key.
+   * The Message-ID of the email (and the idempotency key of a webhook) derive from it.
+   */
   dedupe_key: string;
   status: NotificationStatus;
+  /** Delivery attempts started (a claim counts one). */
   attempts: number;
   created_at: number;
   sent_at: number | null;
+  /**
+   * Who delivers it: `central` (CENTRAL_OWNER), or the node id of the clinic node that
+   * queued it when that node has its own transport for the channel. Never both.
+   */
+  owner: string;
+  /** Not to be sent before this time: the reminder's time, or the next retry's. */
+  next_attempt_at: number;
+  /** The last delivery error (transport's words, no patient data), or null. */
+  last_error: string | null;
+  /** For a `conflict` notification, the conflict record it reports. */
+  conflict_id: string | null;
+  /** For a `reminder`, the start_time it reminds of: moved or cancelled means dropped. */
+  reminder_for: number | null;
+  /** When the row last changed (status, attempts). */
+  updated_at: number;
 }
 
 export const CONFLICT_KINDS = ['provider', 'patient', 'facility', 'edit'] as const;

@@ -15,10 +15,15 @@ import {
   type TokenServiceOptions,
 } from '@clinic/auth';
 import {
+  CENTRAL_NOTIFY,
+  DEFAULT_REMINDER_LEAD_MS,
   createAppointmentService,
   createConflictService,
   createDirectoryService,
+  createNotificationService,
   type ConflictService,
+  type NotificationService,
+  type NotifySettings,
   type WriteHooks,
   type AppointmentService,
   type DirectoryService,
@@ -31,6 +36,13 @@ import {
   type HybridClock,
   type IdGenerator,
 } from '@clinic/domain';
+import {
+  createDispatcher,
+  type Dispatcher,
+  type EmailTransport,
+  type RetryPolicy,
+  type SmsTransport,
+} from '@clinic/notify';
 import type { Hono } from 'hono';
 
 export const systemClock: Clock = { now: () => Date.now() };
@@ -49,7 +61,29 @@ export interface NodeRuntimeOptions {
   hooks?: (services: { conflicts: ConflictService }) => WriteHooks;
   /** The API's role-specific ports: nodes (central) or sync (edge). */
   ports?: Pick<ApiDeps, 'nodes' | 'sync'>;
+  notify?: NotifyOptions;
 }
+
+/**
+ * How this node delivers notifications. Central delivers everything it owns (log
+ * transports when none is configured); a clinic node delivers on the channels it has a
+ * transport for and relays the others through central (sync).
+ */
+export interface NotifyOptions {
+  email?: EmailTransport | undefined;
+  sms?: SmsTransport | undefined;
+  /** The From address, and the domain of every Message-ID. */
+  mailFrom: string;
+  /** Reminder lead time; default 24 h; 0 turns reminders off. */
+  reminderLeadMs?: number | undefined;
+  policy?: Partial<RetryPolicy> | undefined;
+  /** Dispatcher poll and batch settings (tests, benchmarks). */
+  pollMs?: number | undefined;
+  batchSize?: number | undefined;
+  concurrency?: number | undefined;
+}
+
+export const DEFAULT_MAIL_FROM = 'clinic-scheduler@localhost';
 
 export interface NodeRuntime {
   nodeId: string;
@@ -60,6 +94,10 @@ export interface NodeRuntime {
   appointments: AppointmentService;
   directory: DirectoryService;
   conflicts: ConflictService;
+  notifications: NotificationService;
+  /** Delivers the notifications this node owns (started by startNode). */
+  dispatcher: Dispatcher;
+  notifySettings: NotifySettings;
   tokens: { jwks(): { keys: object[] } };
   app: Hono<AppEnv>;
   deps: ApiDeps;
@@ -91,16 +129,45 @@ export async function createNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeR
     clock,
   );
   const hlc = createHybridClock(clock, nodeId);
-  const base = { store: opts.store, clock, ids, nodeId, hlc };
-  const conflicts = createConflictService(base);
-  const hooks = opts.hooks?.({ conflicts });
-  const core = hooks ? { ...base, hooks } : base;
+  const notify = opts.notify ?? { mailFrom: DEFAULT_MAIL_FROM };
+  const reminderLeadMs = notify.reminderLeadMs ?? DEFAULT_REMINDER_LEAD_MS;
+  const settings: NotifySettings =
+    opts.role === 'central'
+      ? { ...CENTRAL_NOTIFY, reminderLeadMs }
+      : {
+          self: nodeId,
+          ownerFor: (channel) => (notify[channel] ? nodeId : CENTRAL_NOTIFY.self),
+          reminderLeadMs,
+        };
+  const base = { store: opts.store, clock, ids, nodeId, hlc, notify: settings };
+  // The dispatcher needs the hooks, and the hooks wake the dispatcher.
+  const late: { dispatcher?: Dispatcher } = {};
+  const wake = () => late.dispatcher?.wake();
+  const conflicts = createConflictService({ ...base, hooks: wakeOn(undefined, settings, wake) });
+  const hooks = wakeOn(opts.hooks?.({ conflicts }), settings, wake);
+  const core = { ...base, hooks };
   const appointments = createAppointmentService(core);
   const directory = createDirectoryService(core);
+  const notifications = createNotificationService(core);
+  const dispatcher = createDispatcher({
+    store: opts.store,
+    clock,
+    settings,
+    transports: { email: notify.email, sms: notify.sms },
+    mailFrom: notify.mailFrom,
+    hooks,
+    ...(notify.policy && { policy: notify.policy }),
+    ...(notify.pollMs !== undefined && { pollMs: notify.pollMs }),
+    ...(notify.batchSize !== undefined && { batchSize: notify.batchSize }),
+    ...(notify.concurrency !== undefined && { concurrency: notify.concurrency }),
+    log: (line) => opts.logger.info(line),
+  });
+  late.dispatcher = dispatcher;
   const deps: ApiDeps = {
     ...opts.ports,
     appointments,
     conflicts,
+    notifications,
     directory,
     store: opts.store,
     // The API answers refresh with {access} only: the claims stay on the server.
@@ -129,8 +196,26 @@ export async function createNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeR
     appointments,
     directory,
     conflicts,
+    notifications,
+    dispatcher,
+    notifySettings: settings,
     tokens,
     app,
     deps,
+  };
+}
+
+/** The node's hooks, plus: a notification this node delivers was queued -> wake the dispatcher. */
+function wakeOn(
+  inner: WriteHooks | undefined,
+  settings: NotifySettings,
+  wake: () => void,
+): WriteHooks {
+  return {
+    ...inner,
+    async notificationsWritten(tx, rows) {
+      await inner?.notificationsWritten?.(tx, rows);
+      if (rows.some((r) => r.owner === settings.self && r.status === 'pending')) wake();
+    },
   };
 }

@@ -16,7 +16,7 @@ export interface NodeAttachment {
 
 export interface StartNodeOptions extends Pick<
   NodeRuntimeOptions,
-  'hooks' | 'ports' | 'trustedKeys' | 'clock'
+  'hooks' | 'ports' | 'trustedKeys' | 'clock' | 'notify'
 > {
   role: 'edge' | 'central';
   store: Store;
@@ -51,10 +51,12 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       await attached.stop?.();
       throw err;
     }
+    await runtime.dispatcher.start();
     return {
       runtime,
       server,
       async stop() {
+        await runtime.dispatcher.stop();
         await attached.stop?.();
         await server.close();
         await store.close();

@@ -45,7 +45,9 @@ export const APPOINTMENT_VIEW_FROM =
 export const NOTIFICATION_COLUMNS =
   `n.id, n.appointment_id, n.event, n.recipient, n.channel, n.address, n.dedupe_key, ` +
   `n.status, n.attempts, ${msColumn('n.created_at')} AS created_at, ` +
-  `${msColumn('n.sent_at')} AS sent_at`;
+  `${msColumn('n.sent_at')} AS sent_at, n.owner, ` +
+  `${msColumn('n.next_attempt_at')} AS next_attempt_at, n.last_error, n.conflict_id, ` +
+  `${msColumn('n.reminder_for')} AS reminder_for, ${msColumn('n.updated_at')} AS updated_at`;
 
 // The drivers already return the JS types (uuid/text -> string, int4 -> number, bool ->
 // boolean, float8 -> number, text[] -> string[]); the mappers pick exactly the domain's
@@ -156,5 +158,11 @@ export function toNotification(r: Row): Notification {
     attempts: r.attempts as number,
     created_at: r.created_at as number,
     sent_at: r.sent_at as number | null,
+    owner: r.owner as string,
+    next_attempt_at: r.next_attempt_at as number,
+    last_error: r.last_error as string | null,
+    conflict_id: r.conflict_id as string | null,
+    reminder_for: r.reminder_for as number | null,
+    updated_at: r.updated_at as number,
   };
 }

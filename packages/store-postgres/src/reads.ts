@@ -2,24 +2,23 @@
  * The reads of the port (StoreReads) over any executor: the pool / PGlite for the
  * store's own reads, one open transaction for the reads of a WriteTx.
  */
-import type { Facility, Notification, Patient, User } from '@clinic/domain';
+import type { Facility, Patient, User } from '@clinic/domain';
 import type { PatientQuery, StoreReads, UserQuery } from '@clinic/core';
 import type { Executor, Row } from './executor';
 import {
   APPOINTMENT_VIEW_COLUMNS,
   APPOINTMENT_VIEW_FROM,
   FACILITY_COLUMNS,
-  NOTIFICATION_COLUMNS,
   PATIENT_COLUMNS,
   USER_COLUMNS,
   toAppointmentView,
   toFacility,
-  toNotification,
   toPatient,
   toUser,
 } from './columns';
 import { listAppointments } from './appointment-list';
 import { conflictReads } from './conflicts';
+import { notificationReads } from './notifications';
 import { findActiveOverlapping } from './overlap-query';
 import { Params, containsPattern, lookupId } from './params';
 import { searchAny, selectPage } from './paging';
@@ -32,6 +31,7 @@ async function first<T>(rows: Promise<Row[]>, map: (row: Row) => T): Promise<T |
 export function createReads(ex: Executor): StoreReads {
   return {
     ...conflictReads(ex),
+    ...notificationReads(ex),
     getFacility: (id) =>
       first(
         ex.query(`SELECT ${FACILITY_COLUMNS} FROM facilities f WHERE f.id = $1`, [lookupId(id)]),
@@ -157,15 +157,5 @@ export function createReads(ex: Executor): StoreReads {
     listAppointments: (query) => listAppointments(ex, query),
 
     findActiveOverlapping: (query) => findActiveOverlapping(ex, query),
-
-    async listSentNotifications(appointmentId): Promise<Notification[]> {
-      const rows = await ex.query(
-        `SELECT ${NOTIFICATION_COLUMNS} FROM notifications n
-          WHERE n.appointment_id = $1 AND n.status = 'sent'
-          ORDER BY n.created_at, n.id`,
-        [lookupId(appointmentId)],
-      );
-      return rows.map(toNotification);
-    },
   };
 }

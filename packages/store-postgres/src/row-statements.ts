@@ -75,6 +75,12 @@ export const FIELDS = {
     'attempts',
     'created_at',
     'sent_at',
+    'owner',
+    'next_attempt_at',
+    'last_error',
+    'conflict_id',
+    'reminder_for',
+    'updated_at',
   ],
 } as const;
 
@@ -89,6 +95,8 @@ const TIME_FIELDS: ReadonlySet<string> = new Set([
   'sent_at',
   'detected_at',
   'resolved_at',
+  'next_attempt_at',
+  'reminder_for',
 ]);
 
 /** The SQL of one field's value (a placeholder, converted when it is a time). */

@@ -333,7 +333,7 @@ for (const flavour of flavours) {
       expect(malformed.count).toBe(0);
     });
 
-    it('queues notifications once per dedupe key and lists the sent ones oldest first', async () => {
+    it('queues notifications once per id and dedupe key and lists the sent ones oldest first', async () => {
       const { facility, provider, patient } = await world(store);
       const appt = makeAppointment({
         patient: patient.id,
@@ -354,12 +354,20 @@ for (const flavour of flavours) {
         sent_at: FIXED_NOW + 3,
       });
       const pending = makeNotification({ appointment_id: appt.id });
-      await store.write(async (tx) => {
+      const returned = await store.write(async (tx) => {
         await tx.insertAppointment(appt);
-        await tx.enqueueNotifications([later, earlier, pending]);
-        await tx.enqueueNotifications([{ ...later, id: makeNotification(later).id }]);
-        await tx.enqueueNotifications([]);
+        return [
+          await tx.enqueueNotifications([later, earlier, pending]),
+          await tx.enqueueNotifications([
+            { ...later, id: makeNotification({ appointment_id: appt.id }).id },
+          ]),
+          await tx.enqueueNotifications([
+            makeNotification({ appointment_id: appt.id, id: pending.id }),
+          ]),
+          await tx.enqueueNotifications([]),
+        ];
       });
+      expect(returned).toEqual([[later, earlier, pending], [], [], []]);
       expect(await store.listSentNotifications(appt.id)).toEqual([earlier, later]);
     });
 

@@ -1,10 +1,12 @@
 /**
- * The write half of a WriteTx over one open transaction: advisory locks, inserts and
- * full-row updates, user facility links, and idempotent notification queueing.
+ * The write half of a WriteTx over one open transaction: advisory locks, inserts,
+ * full-row updates and user facility links (conflicts and the notification queue have
+ * their own modules).
  */
-import type { Facility, Notification, Patient, User } from '@clinic/domain';
+import type { Facility, Patient, User } from '@clinic/domain';
 import type { WriteTx, StoreReads } from '@clinic/core';
 import { conflictWrites } from './conflicts';
+import { notificationWrites } from './notifications';
 import type { Executor } from './executor';
 import { Params } from './params';
 import { insertStatement, updateStatement, type Table } from './row-statements';
@@ -132,14 +134,6 @@ export function createWrites(ex: Executor, options: { serialized?: boolean } = {
     },
 
     ...conflictWrites(ex),
-
-    async enqueueNotifications(rows: readonly Notification[]) {
-      if (rows.length === 0) return;
-      await run(
-        ex,
-        (params) =>
-          `${insertStatement('notifications', rows, params)} ON CONFLICT (dedupe_key) DO NOTHING`,
-      );
-    },
+    ...notificationWrites(ex),
   };
 }

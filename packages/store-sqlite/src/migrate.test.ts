@@ -57,6 +57,7 @@ describe('runMigrations', () => {
     expect(first).toEqual([
       { version: 1, name: 'init', applied_at: expect.any(Number) },
       { version: 2, name: 'sync', applied_at: expect.any(Number) },
+      { version: 3, name: 'notifications', applied_at: expect.any(Number) },
     ]);
 
     expect(runMigrations(db)).toEqual([]);
@@ -66,6 +67,72 @@ describe('runMigrations', () => {
     const again = new Database(file);
     expect(appliedRows(again)).toEqual(first);
     again.close();
+  });
+
+  it("0003 keeps the queued notifications (as central's, due when queued) and the outbox counter", () => {
+    const db = new Database(':memory:');
+    db.pragma('foreign_keys = ON');
+    const shipped = loadMigrations();
+    runMigrations(
+      db,
+      shipped.filter((m) => m.version <= 2),
+    );
+    db.exec(`
+      INSERT INTO facilities VALUES ('f', 'F', 'UTC', 1, 1, 'n', 1, 0, 0);
+      INSERT INTO users VALUES ('u', 'u', 'h', 'provider', 'doctor', 'A', 'B', 'e', 'p', 1, 'n', 1, 0, 0);
+      INSERT INTO patients (id, patient_id, first_name, last_name, phone_number, email,
+        registered_facility, is_active, origin_node, version, created_at, updated_at)
+        VALUES ('p', 'MRN', 'A', 'B', 'p', 'e', NULL, 1, 'n', 1, 0, 0);
+      INSERT INTO appointments (id, patient, provider, facility, appointment_type, reason,
+        status, start_time, end_time, created_by, deleted_at, origin_node, version,
+        created_at, updated_at)
+        VALUES ('a', 'p', 'u', 'f', 'consultation', 'r', 'scheduled', 10, 20, NULL, NULL, 'n', 1, 0, 0);
+      INSERT INTO notifications VALUES
+        ('n1', 'a', 'created', 'patient', 'email', 'x@example.org', 'k1', 'sent', 1, 100, 150),
+        ('n2', 'a', 'created', 'provider', 'sms', '+254700000001', 'k2', 'pending', 0, 200, NULL);
+      INSERT INTO outbox (kind, entity_id, hlc, args, status, created_at) VALUES
+        ('patient.put', 'p', 'h', '{}', 'applied', 1), ('patient.put', 'p', 'h', '{}', 'pending', 2);
+      DELETE FROM outbox WHERE seq = 2;`);
+
+    expect(runMigrations(db, shipped)).toEqual([3]);
+    expect(db.prepare('SELECT * FROM notifications ORDER BY id').all()).toEqual([
+      {
+        id: 'n1',
+        appointment_id: 'a',
+        event: 'created',
+        recipient: 'patient',
+        channel: 'email',
+        address: 'x@example.org',
+        dedupe_key: 'k1',
+        status: 'sent',
+        attempts: 1,
+        created_at: 100,
+        sent_at: 150,
+        owner: 'central',
+        next_attempt_at: 100,
+        last_error: null,
+        conflict_id: null,
+        reminder_for: null,
+        updated_at: 100,
+      },
+      expect.objectContaining({
+        id: 'n2',
+        status: 'pending',
+        owner: 'central',
+        next_attempt_at: 200,
+      }),
+    ]);
+    // The pruned seq 2 is not handed out again.
+    const seq = db
+      .prepare(
+        `INSERT INTO outbox (kind, entity_id, hlc, args, status, created_at)
+         VALUES ('notifications.put', 'n2', 'h', '{}', 'pending', 3) RETURNING seq`,
+      )
+      .pluck()
+      .get();
+    expect(seq).toBe(3);
+    expect(db.pragma('foreign_key_check')).toEqual([]);
+    db.close();
   });
 
   it('applies only the migrations a database lacks, in version order', async () => {

@@ -10,6 +10,7 @@ import type {
   AppointmentQuery,
   ConflictQuery,
   EntitySyncState,
+  NotificationQuery,
   OverlapQuery,
   OverlapRow,
   Page,
@@ -24,6 +25,7 @@ import type {
   ConflictStatus,
   Facility,
   Notification,
+  NotificationChannel,
   Patient,
   User,
 } from '@clinic/domain';
@@ -115,6 +117,24 @@ export class SqliteReads implements StoreReads {
   async listSentNotifications(appointmentId: string): Promise<Notification[]> {
     this.checkUsable();
     return notifications.listSentNotifications(this.sql, appointmentId);
+  }
+
+  async getNotification(id: string): Promise<Notification | undefined> {
+    this.checkUsable();
+    return notifications.getNotification(this.sql, id);
+  }
+
+  async listNotifications(query: NotificationQuery): Promise<Page<Notification>> {
+    this.checkUsable();
+    return notifications.listNotifications(this.sql, query);
+  }
+
+  async nextNotificationDue(
+    owner: string,
+    channels: readonly NotificationChannel[],
+  ): Promise<number | undefined> {
+    this.checkUsable();
+    return notifications.nextNotificationDue(this.sql, owner, channels);
   }
 
   async syncStateOf(entityId: string): Promise<EntitySyncState | undefined> {

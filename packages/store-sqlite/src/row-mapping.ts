@@ -133,5 +133,11 @@ export function notificationToParams(n: Notification) {
     attempts: n.attempts,
     created_at: n.created_at,
     sent_at: n.sent_at,
+    owner: n.owner,
+    next_attempt_at: n.next_attempt_at,
+    last_error: n.last_error,
+    conflict_id: n.conflict_id,
+    reminder_for: n.reminder_for,
+    updated_at: n.updated_at,
   };
 }

@@ -4,7 +4,7 @@
  * usable only until that transaction ends; a leaked tx throws instead of writing
  * outside any transaction.
  */
-import type { OutboxEntry, WriteTx } from '@clinic/core';
+import type { NotificationClaim, OutboxEntry, WriteTx } from '@clinic/core';
 import type {
   Appointment,
   ConflictRecord,
@@ -85,9 +85,29 @@ export class SqliteWriteTx extends SqliteReads implements WriteTx {
     appointments.updateAppointment(this.sql, row);
   }
 
-  async enqueueNotifications(rows: readonly Notification[]): Promise<void> {
+  async enqueueNotifications(rows: readonly Notification[]): Promise<Notification[]> {
     this.checkUsable();
-    notifications.enqueueNotifications(this.sql, rows);
+    return notifications.enqueueNotifications(this.sql, rows);
+  }
+
+  async updateNotification(row: Notification): Promise<void> {
+    this.checkUsable();
+    notifications.updateNotification(this.sql, row);
+  }
+
+  async claimNotifications(claim: NotificationClaim): Promise<Notification[]> {
+    this.checkUsable();
+    return notifications.claimNotifications(this.sql, claim);
+  }
+
+  async releaseNotificationClaims(owner: string, now: number): Promise<number> {
+    this.checkUsable();
+    return notifications.releaseNotificationClaims(this.sql, owner, now);
+  }
+
+  async pendingReminders(appointmentId: string): Promise<Notification[]> {
+    this.checkUsable();
+    return notifications.pendingReminders(this.sql, appointmentId);
   }
 
   /** Dedupes by id: a node's conflicts are copies of central's (see conflict-queries.ts). */

@@ -6,6 +6,7 @@
  */
 import { appointmentLockKey, slotLockKeys, type ConflictService, type WriteTx } from '@clinic/core';
 import {
+  CENTRAL_OWNER,
   DomainError,
   assertTransition,
   formatClocks,
@@ -20,16 +21,25 @@ import {
   type Clock,
   type FieldErrors,
   type HybridClock,
+  type Notification,
   type Patient,
 } from '@clinic/domain';
 import type { CentralSyncStore, NodeRecord } from './node-ports';
-import type { AppointmentPutArgs, Mutation, PatientPutArgs, PushResult } from '../protocol';
+import type {
+  AppointmentPutArgs,
+  Mutation,
+  NotificationsPutArgs,
+  PatientPutArgs,
+  PushResult,
+} from '../protocol';
 
 export interface ReconcilerDeps {
   sync: CentralSyncStore;
   conflicts: ConflictService;
   clock: Clock;
   hlc: HybridClock;
+  /** Told after a push applied something: it may have queued notifications central delivers. */
+  onNotificationsQueued?: () => void;
 }
 
 /** A refusal of one mutation: stored as its answer, shown on the node. */
@@ -260,6 +270,46 @@ export function createReconciler(deps: ReconcilerDeps) {
     return { outcome: 'applied', row: next as unknown as PushResult['row'] };
   }
 
+  /**
+   * A node's notifications: rows it queued (central delivers those owned by `central`)
+   * and later states of the rows the node delivers itself. Central's own state of a row
+   * it delivers is never overwritten by a node; a node's row is updated only by that
+   * node, and only forward in time. Rows of an appointment central does not have (its
+   * booking was rejected) are not kept: there is nothing to tell anyone about.
+   */
+  async function putNotifications(
+    tx: WriteTx,
+    node: NodeRecord,
+    args: NotificationsPutArgs,
+  ): Promise<Omit<PushResult, 'seq'>> {
+    let skipped = 0;
+    for (const wire of args.rows) {
+      if (wire.owner !== node.id && wire.owner !== CENTRAL_OWNER) {
+        throw new Rejection('validation', 'owner: a node queues for itself or for central.');
+      }
+      const appointment = await tx.getAppointment(wire.appointment_id, { includeDeleted: true });
+      if (!appointment || !node.facilities.includes(appointment.facility)) {
+        skipped += 1;
+        continue;
+      }
+      const row: Notification = { ...wire };
+      const current = await tx.getNotification(row.id);
+      if (!current) {
+        const inserted = await tx.enqueueNotifications([row]);
+        if (inserted.length === 0) skipped += 1;
+      } else if (current.owner === node.id && row.updated_at >= current.updated_at) {
+        await tx.updateNotification(row);
+      }
+    }
+    return {
+      outcome: 'applied',
+      ...(skipped > 0 && {
+        message: `${skipped} notification(s) not kept (appointment unknown or duplicate).`,
+      }),
+      row: null,
+    };
+  }
+
   /** The answer to a mutation central has answered before (a replay). */
   async function storedAnswer(node: NodeRecord, seq: number): Promise<PushResult> {
     const stored = await sync.receipt(node.id, seq);
@@ -294,7 +344,9 @@ export function createReconciler(deps: ReconcilerDeps) {
           const body =
             m.kind === 'appointment.put'
               ? await putAppointment(tx, node, m.seq, m.args)
-              : await putPatient(tx, node, m.args);
+              : m.kind === 'patient.put'
+                ? await putPatient(tx, node, m.args)
+                : await putNotifications(tx, node, m.args);
           const result: PushResult = { seq: m.seq, ...body };
           return { answer: JSON.stringify(result), value: result };
         },
@@ -317,7 +369,9 @@ export function createReconciler(deps: ReconcilerDeps) {
         const current =
           m.kind === 'appointment.put'
             ? await tx.getAppointment(m.entity_id, { includeDeleted: true })
-            : await tx.getPatient(m.entity_id);
+            : m.kind === 'patient.put'
+              ? await tx.getPatient(m.entity_id)
+              : undefined;
         const result: PushResult = {
           seq: m.seq,
           outcome: 'rejected',
@@ -355,6 +409,10 @@ export function createReconciler(deps: ReconcilerDeps) {
           results.push(result);
           expected = Math.max(expected, m.seq + 1);
         }
+      }
+      // Relayed notifications and conflict notices may be waiting for central's dispatcher.
+      if (results.some((r) => r.outcome === 'applied' || r.outcome === 'applied_with_conflict')) {
+        deps.onNotificationsQueued?.();
       }
       return results;
     },

@@ -8,10 +8,12 @@ import { bodyLimit } from 'hono/body-limit';
 import { compress } from 'hono/compress';
 import type { z } from 'zod';
 import {
+  PREVIOUS_PROTOCOL_VERSION,
   PROTOCOL_VERSION,
   SUPPORTED_PROTOCOL_VERSIONS,
   pushRequestV1,
   pushRequestV2,
+  pushRequestV3,
   type EnrollmentResponse,
   type PushResult,
 } from '../protocol';
@@ -111,9 +113,14 @@ export function centralSyncRoutes(deps: CentralSyncRouteDeps): Hono {
         }
         const schema: z.ZodType<{
           node_id: string;
-          mutations: z.infer<typeof pushRequestV2>['mutations'];
+          mutations: z.infer<typeof pushRequestV3>['mutations'];
           backlog?: number;
-        }> = version === PROTOCOL_VERSION ? pushRequestV2 : pushRequestV1;
+        }> =
+          version === PROTOCOL_VERSION
+            ? pushRequestV3
+            : version === PREVIOUS_PROTOCOL_VERSION
+              ? pushRequestV2
+              : pushRequestV1;
         const parsed = schema.safeParse(raw);
         if (!parsed.success) {
           return c.json(
@@ -139,7 +146,7 @@ export function centralSyncRoutes(deps: CentralSyncRouteDeps): Hono {
           protocol_version: version,
           last_error: null,
         });
-        if (version === PROTOCOL_VERSION) {
+        if (version >= PREVIOUS_PROTOCOL_VERSION) {
           return c.json({
             protocol_version: version,
             last_applied_seq: lastApplied,

@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import {
   MAX_PUSH_BATCH,
   PROTOCOL_VERSION,
-  pushResponseV2,
+  pushResponseV3,
   type Mutation,
   type PushResult,
 } from '../protocol';
@@ -155,7 +155,7 @@ export function createSyncEngine(opts: SyncEngineOptions) {
     if (!response.ok) {
       throw new Error(`push refused: central answered ${response.status} ${await response.text()}`);
     }
-    const parsed = pushResponseV2.safeParse(await response.json());
+    const parsed = pushResponseV3.safeParse(await response.json());
     if (!parsed.success) throw new Error('push failed: central sent a malformed answer');
     const answers = parsed.data.results.filter(
       (r): r is PushResult & { outcome: 'applied' | 'applied_with_conflict' | 'rejected' } =>

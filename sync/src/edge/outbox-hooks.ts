@@ -10,7 +10,14 @@ import type {
   WriteHooks,
   WriteTx,
 } from '@clinic/core';
-import type { AppointmentPutArgs, AppointmentWire, PatientPutArgs, PatientWire } from '../protocol';
+import { formatHlc } from '@clinic/domain';
+import {
+  MAX_NOTIFICATIONS_PER_MUTATION,
+  type AppointmentPutArgs,
+  type AppointmentWire,
+  type PatientPutArgs,
+  type PatientWire,
+} from '../protocol';
 
 function appointmentWire(row: AppointmentChange['after']): AppointmentWire {
   return {
@@ -89,6 +96,28 @@ export function outboxHooks(onWrite: () => void = () => {}): WriteHooks {
         created: change.before === undefined,
       });
       onWrite();
+    },
+    /**
+     * Queued rows go to central (the relayed ones for central to deliver, this node's own
+     * as history); so does each later state of this node's own rows. The outbox keeps
+     * only their ids (`{ids}`): the outbox store reads the rows as they are when it pushes
+     * (sync/SPEC.md section 8). The stamp is the rows' time: notifications merge by owner
+     * and updated_at, not by clocks.
+     */
+    async notificationsWritten(tx, rows) {
+      for (let i = 0; i < rows.length; i += MAX_NOTIFICATIONS_PER_MUTATION) {
+        const chunk = rows.slice(i, i + MAX_NOTIFICATIONS_PER_MUTATION);
+        const first = chunk[0]!;
+        const at = Math.max(...chunk.map((n) => n.updated_at));
+        await tx.appendOutbox({
+          kind: 'notifications.put',
+          entity_id: first.id,
+          hlc: formatHlc({ ms: at, counter: 0, node: first.owner }),
+          args: JSON.stringify({ ids: chunk.map((n) => n.id) }),
+          created_at: at,
+        });
+      }
+      if (rows.length > 0) onWrite();
     },
   };
 }

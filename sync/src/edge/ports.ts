@@ -7,7 +7,7 @@ import type { RejectedMutation } from '@clinic/core';
 
 export interface OutboxRow {
   seq: number;
-  kind: 'appointment.put' | 'patient.put';
+  kind: 'appointment.put' | 'patient.put' | 'notifications.put';
   entity_id: string;
   hlc: string;
   /** JSON text of the args. */

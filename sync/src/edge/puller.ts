@@ -26,7 +26,7 @@ import {
   type Row,
 } from '@electric-sql/client';
 import type { Appointment, ConflictRecord, Facility, Patient, User } from '@clinic/domain';
-import { SHAPE_TABLES, type ShapeTable } from '../protocol';
+import { PROTOCOL_VERSION, SHAPE_TABLES, type ShapeTable } from '../protocol';
 
 /** Where a shape stream stands: what its next request sends as `offset` and `handle`. */
 export interface ShapePosition {
@@ -89,7 +89,7 @@ export interface PullOptions {
   flushEvery?: number;
   /** Retries of a request that failed on the network or with 5xx/429. Default 3. */
   retries?: number;
-  /** Path of the shape endpoint. Default `/sync/v2/shape`. */
+  /** Path of the shape endpoint. Default `/sync/v<PROTOCOL_VERSION>/shape`. */
   shapePath?: string;
 }
 
@@ -358,7 +358,7 @@ function collectAfterLargeBatch(size: number): void {
 export async function pullOnce(options: PullOptions): Promise<PullReport> {
   const tables = options.tables ?? SHAPE_TABLES;
   const timeoutMs = options.timeoutMs ?? 120_000;
-  const url = `${options.centralUrl.replace(/\/+$/, '')}${options.shapePath ?? '/sync/v2/shape'}`;
+  const url = `${options.centralUrl.replace(/\/+$/, '')}${options.shapePath ?? `/sync/v${PROTOCOL_VERSION}/shape`}`;
   const controller = new AbortController();
   const timer = setTimeout(
     () => controller.abort(new PullError('timeout', `The pull took longer than ${timeoutMs} ms.`)),

@@ -69,9 +69,9 @@ export const appointmentListQuery = pageQuery.extend({
 
 export const notificationSent = z.object({
   type: z.enum(['email', 'sms']),
-  recipient: z.enum(['patient', 'provider']),
+  recipient: z.enum(['patient', 'provider', 'admin']),
   method: z.enum(['email', 'sms']),
-  event: z.string(),
+  event: z.string().meta({ description: 'created, updated, cancelled, reminder or conflict' }),
   sent_at: isoTimestamp,
 });
 

@@ -31,6 +31,7 @@ export const SHAPE_SOURCE_TABLES = [
   'user_facilities',
   'patients',
   'appointments',
+  'notifications',
   'conflicts',
 ] as const;
 export type ShapeSourceTable = (typeof SHAPE_SOURCE_TABLES)[number];
@@ -57,7 +58,8 @@ const VERSIONED: ShapeColumnSpec[] = [
 /**
  * The served columns of each table, in order. Users carry no `facilities` array (the
  * links are their own shape, user_facilities); conflicts no `dedupe_key` (central's
- * de-duplication key, meaningless on a node).
+ * de-duplication key, meaningless on a node). Notifications carry theirs: it is the
+ * exactly-once key of a message wherever it is delivered.
  */
 export const SHAPE_COLUMNS: Record<ShapeSourceTable, readonly ShapeColumnSpec[]> = {
   facilities: [
@@ -108,6 +110,25 @@ export const SHAPE_COLUMNS: Record<ShapeSourceTable, readonly ShapeColumnSpec[]>
     col('deleted_at', 'timestamptz', false),
     col('clocks', 'text'),
     ...VERSIONED,
+  ],
+  notifications: [
+    pk('id'),
+    col('appointment_id', 'uuid'),
+    col('event', 'text'),
+    col('recipient', 'text'),
+    col('channel', 'text'),
+    col('address', 'text'),
+    col('dedupe_key', 'text'),
+    col('status', 'text'),
+    col('attempts', 'int4'),
+    col('created_at', 'timestamptz'),
+    col('sent_at', 'timestamptz', false),
+    col('owner', 'text'),
+    col('next_attempt_at', 'timestamptz'),
+    col('last_error', 'text', false),
+    col('conflict_id', 'uuid', false),
+    col('reminder_for', 'timestamptz', false),
+    col('updated_at', 'timestamptz'),
   ],
   conflicts: [
     pk('id'),
@@ -166,6 +187,7 @@ const IN_SCOPE: Record<ShapeSourceTable, string> = {
     `(t.registered_facility = ANY(${FACILITIES}) ` +
     `OR EXISTS (SELECT 1 FROM appointments pa WHERE pa.patient = t.id AND ${appointmentInScope('pa')}))`,
   appointments: appointmentInScope('t'),
+  notifications: `EXISTS (SELECT 1 FROM appointments na WHERE na.id = t.appointment_id AND ${appointmentInScope('na')})`,
   conflicts:
     `(EXISTS (SELECT 1 FROM appointments xa WHERE xa.id = t.appointment_a AND ${appointmentInScope('xa')}) ` +
     `OR EXISTS (SELECT 1 FROM appointments xb WHERE xb.id = t.appointment_b AND ${appointmentInScope('xb')}))`,

@@ -3,11 +3,13 @@
  * mutations in sequence order, central's answers, and the rejections the node shows.
  * Implements EdgeOutboxStore of sync/src/edge/ports.ts structurally.
  */
+import type { OutboxEntry } from '@clinic/core';
+import { notificationsByIds } from '../notification-queries';
 import type { SqliteStore } from '../store';
 
 interface OutboxRow {
   seq: number;
-  kind: 'appointment.put' | 'patient.put';
+  kind: OutboxEntry['kind'];
   entity_id: string;
   hlc: string;
   args: string;
@@ -15,13 +17,25 @@ interface OutboxRow {
 
 export function createOutboxStore(store: SqliteStore) {
   return {
+    /**
+     * The next pending mutations. A `notifications.put` keeps only the ids of its rows in
+     * the outbox (a booking's eight rows would otherwise be stored twice); their state as
+     * it is now is read here, in the same snapshot, and sent as `{rows}`.
+     */
     async pending(limit: number): Promise<OutboxRow[]> {
       return store.readSql((sql) =>
-        sql.all<OutboxRow>(
-          `SELECT seq, kind, entity_id, hlc, args FROM outbox
-            WHERE status = 'pending' ORDER BY seq LIMIT @limit`,
-          { limit },
-        ),
+        sql
+          .all<OutboxRow>(
+            `SELECT seq, kind, entity_id, hlc, args FROM outbox
+              WHERE status = 'pending' ORDER BY seq LIMIT @limit`,
+            { limit },
+          )
+          .map((row) => {
+            if (row.kind !== 'notifications.put') return row;
+            const args = JSON.parse(row.args) as { ids?: string[] };
+            if (!args.ids) return row;
+            return { ...row, args: JSON.stringify({ rows: notificationsByIds(sql, args.ids) }) };
+          }),
       );
     },
 

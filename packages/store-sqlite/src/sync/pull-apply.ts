@@ -15,6 +15,9 @@
  *   keys immediately, so this is what lets streams arrive in any order.
  * - Otherwise the row is upserted (every column; users keep their local facility links,
  *   which arrive as user_facilities rows). A parked copy with a higher version wins.
+ *   Notifications are the exception (see pull-tables.ts): a local row is overwritten only
+ *   when its owner is central or the pulled copy is newer (updated_at), and a pulled row
+ *   whose dedupe_key is held locally under another id is skipped.
  * - A delete (the row left the node's scope) removes the local row, except: the entity
  *   has pending mutations (kept: central's answer decides), or a local row still
  *   references it (an appointment with notifications, a patient or user with

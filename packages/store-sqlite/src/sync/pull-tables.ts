@@ -3,7 +3,15 @@
  * pulled record becomes SQLite parameters, its key, and the rows it references (which
  * must exist locally first: SQLite checks foreign keys at once, not at COMMIT).
  */
-import type { Appointment, ConflictRecord, Facility, Patient, User } from '@clinic/domain';
+import {
+  CENTRAL_OWNER,
+  type Appointment,
+  type ConflictRecord,
+  type Facility,
+  type Notification,
+  type Patient,
+  type User,
+} from '@clinic/domain';
 import type { NamedParams } from '../statement-cache';
 
 /** The pulled tables, parents first (sync/SPEC.md section 5; as sync's SHAPE_TABLES). */
@@ -13,6 +21,7 @@ export const PULL_TABLES = [
   'user_facilities',
   'patients',
   'appointments',
+  'notifications',
   'conflicts',
 ] as const;
 export type PullTable = (typeof PULL_TABLES)[number];
@@ -27,7 +36,7 @@ export interface UserFacilityLink {
 
 /** A pulled row: the domain record of its table (times epoch ms, booleans). */
 export type PulledRow =
-  Facility | PulledUser | UserFacilityLink | Patient | Appointment | ConflictRecord;
+  Facility | PulledUser | UserFacilityLink | Patient | Appointment | Notification | ConflictRecord;
 
 /** The key columns of a pulled row (what a delete carries). */
 export type PulledKey = { id: string } | UserFacilityLink;
@@ -78,6 +87,48 @@ function spec(
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+
+const NOTIFICATION_COLUMNS = [
+  'id',
+  'appointment_id',
+  'event',
+  'recipient',
+  'channel',
+  'address',
+  'dedupe_key',
+  'status',
+  'attempts',
+  'created_at',
+  'sent_at',
+  'owner',
+  'next_attempt_at',
+  'last_error',
+  'conflict_id',
+  'reminder_for',
+  'updated_at',
+];
+
+/**
+ * A pulled notification overwrites the local row only when central delivers it, or when
+ * central's copy is newer: a clinic node's own rows are the truth where they were made
+ * (central's copy of them lags behind, and never becomes newer on its own). The
+ * dedupe_key never changes for an id, so the update leaves it alone; a pulled row whose
+ * dedupe_key a local row holds under another id (the same message queued twice) is
+ * skipped by the last clause instead of failing the batch.
+ */
+function notificationUpsertSql(): string {
+  const values = NOTIFICATION_COLUMNS.map((c) => `@${c}`).join(', ');
+  const sets = NOTIFICATION_COLUMNS.filter((c) => c !== 'id' && c !== 'dedupe_key')
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ');
+  return (
+    `INSERT INTO notifications (${NOTIFICATION_COLUMNS.join(', ')}) VALUES (${values}) ` +
+    `ON CONFLICT (id) DO UPDATE SET ${sets} ` +
+    `WHERE notifications.owner = '${CENTRAL_OWNER}' ` +
+    `OR excluded.updated_at > notifications.updated_at ` +
+    `ON CONFLICT DO NOTHING`
+  );
+}
 
 export const TABLES: Record<PullTable, TableSpec> = {
   facilities: spec(
@@ -177,6 +228,13 @@ export const TABLES: Record<PullTable, TableSpec> = {
       },
     },
   ),
+  notifications: {
+    ...spec('notifications', NOTIFICATION_COLUMNS, {
+      nullable: new Set(['sent_at', 'last_error', 'conflict_id', 'reminder_for']),
+      parents: (row) => [['appointments', (row as Notification).appointment_id]],
+    }),
+    upsert: notificationUpsertSql(),
+  },
   // No foreign keys on a node (rows arrive from separate streams in any order).
   conflicts: spec(
     'conflicts',
