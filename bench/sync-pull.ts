@@ -44,6 +44,7 @@ import { openDatabase } from '../packages/store-postgres/src/open';
 import { pgliteDatabase } from '../packages/store-postgres/src/pglite-database';
 import { createShapeSource } from '../packages/store-postgres/src/sync/shape-source';
 import { createShapeRoute } from '../sync/src/central/shape-server';
+import { PROTOCOL_VERSION } from '../sync/src/protocol';
 
 const SCOPE = 'sync-pull';
 const TOKEN =
@@ -96,7 +97,7 @@ async function measureWire(url: string) {
       offset,
       ...(handle ? { handle } : {}),
     });
-    const page = `${url}/sync/v2/shape?${query}`;
+    const page = `${url}/sync/v${PROTOCOL_VERSION}/shape?${query}`;
     const identity = await rawGet(page, { ...auth, 'accept-encoding': 'identity' });
     const gzipped = await rawGet(page, { ...auth, 'accept-encoding': 'gzip' });
     if (identity.status !== 200) throw new Error(`shape answered ${identity.status}`);
@@ -205,7 +206,7 @@ async function main(): Promise<void> {
   const app = new Hono();
   app.use('*', compress());
   app.route(
-    '/sync/v2/shape',
+    `/sync/v${PROTOCOL_VERSION}/shape`,
     createShapeRoute({
       source: createShapeSource(store.db),
       authenticate: async (h) =>

@@ -4,7 +4,7 @@
  * 1. reconcile: central's push throughput. A real `clinic central` on a seeded database
  *    (100k appointments on file; PGlite, and a PostgreSQL server when a URL is given), a
  *    node enrolled for some facilities, N mutations (70% bookings, 20% changes, 10%
- *    cancellations, some overlapping on purpose) pushed over POST /sync/v2/push in
+ *    cancellations, some overlapping on purpose) pushed over POST /sync/v3/push in
  *    batches of 200: mutations per second, beside the raw per-row rate of the same
  *    database (BEGIN; overlap SELECT; INSERT; COMMIT) and their ratio (target >= 0.5x).
  * 2. push-bytes: JSON bytes per appointment.put in a push body, plain and gzip (target
@@ -116,7 +116,7 @@ function checks(r: SyncResults): Check[] {
 function reconcileSection(cfg: SyncBenchConfig, shape: Shape, r: SyncResults): string[] {
   const out: string[] = [];
   const first = r.reconcile.find((e) => e.reconcile)?.reconcile;
-  out.push('', '1. Central reconcile throughput: POST /sync/v2/push, one batch of 200 at a time');
+  out.push('', '1. Central reconcile throughput: POST /sync/v3/push, one batch of 200 at a time');
   if (first) {
     const i = first.intents;
     out.push(

@@ -221,8 +221,12 @@ export function seededAppointment(
     created_at: now,
     updated_at: now,
   };
+  // The state of a booking made a while ago: its confirmations went out; the reminders of
+  // a visit still ahead wait for their time.
   const notifications = bookingNotifications(ids, now, appointment, patient, provider).map((n) =>
-    past ? { ...n, status: 'sent' as const, attempts: 1, sent_at: now } : n,
+    past || n.event === 'created'
+      ? { ...n, status: 'sent' as const, attempts: 1, sent_at: now }
+      : n,
   );
   return { appointment, notifications };
 }

@@ -2,7 +2,7 @@
  * Central reconcile throughput: a real `clinic central` process on a seeded database
  * (bench/lib/sync-central-db.ts), a node enrolled as the admin (POST /api/v1/nodes/) for
  * some facilities, then the node's mutations (bench/lib/sync-mutations.ts) pushed through
- * the real endpoint (POST /sync/v2/push, node token, batches of 200, one batch at a time
+ * the real endpoint (POST /sync/v3/push, node token, batches of 200, one batch at a time
  * as a node pushes), measuring mutations answered per second.
  *
  * One batch is pushed first as a warm-up (not measured: the JIT and the database caches

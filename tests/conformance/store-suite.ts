@@ -1383,6 +1383,37 @@ export function storeConformanceSuite(name: string, makeStore: MakeStore): void 
         expect(await store().getNotification(missing.id)).toBeUndefined();
       });
 
+      it("records a batch of delivery outcomes, each row's own, and refuses a missing row", async () => {
+        const appointment = await seedAppointment();
+        const [a, b, c] = [1, 2, 3].map(() => makeNotification({ appointment_id: appointment.id }));
+        await store().write((tx) => tx.enqueueNotifications([a!, b!, c!]));
+        const sent = {
+          ...a!,
+          status: 'sent' as const,
+          attempts: 1,
+          sent_at: FIXED_NOW + 7,
+          last_error: null,
+          updated_at: FIXED_NOW + 7,
+        };
+        const retry = {
+          ...b!,
+          status: 'pending' as const,
+          attempts: 2,
+          next_attempt_at: FIXED_NOW + 20_001,
+          last_error: '421 try later',
+          updated_at: FIXED_NOW + 8,
+        };
+        await store().write((tx) => tx.recordDeliveries([sent, retry]));
+        expect(await store().getNotification(a!.id)).toEqual(sent);
+        expect(await store().getNotification(b!.id)).toEqual(retry);
+        expect(await store().getNotification(c!.id)).toEqual(c);
+        const missing = makeNotification({ appointment_id: appointment.id });
+        await expect(
+          store().write((tx) => tx.recordDeliveries([{ ...c!, status: 'sent' }, missing])),
+        ).rejects.toThrow();
+        expect((await store().getNotification(c!.id))?.status).toBe('pending');
+      });
+
       it('claims only the due pending rows of the owner and channels, oldest first', async () => {
         const appointment = await seedAppointment();
         const owner = `node-${uniqueToken()}`;

@@ -405,14 +405,27 @@ describe('pull', () => {
     expect(local?.facilities).toEqual([world.facilities.fB.id]);
   });
 
-  it("brings the in-scope appointments' notifications and their later states, not claims", async () => {
-    const { a1, a4 } = world.appointments;
-    const inScope = makeNotification({ appointment_id: a1.id, reminder_for: a1.start_time });
+  it('brings the delivery history of the in-scope appointments, not queued rows or claims', async () => {
+    const { a1, a3, a4 } = world.appointments;
+    // History reaches a node for appointments that start at most 30 days ago (real time).
+    const soon = Date.now() + 3_600_000;
+    const current = (await central.store.getAppointment(a1.id, { includeDeleted: true }))!;
+    await central.store.write((tx) =>
+      tx.updateAppointment({
+        ...current,
+        start_time: soon,
+        end_time: soon + 1_800_000,
+        version: current.version + 1,
+      }),
+    );
+    const inScope = makeNotification({ appointment_id: a1.id, reminder_for: soon });
     const outOfScope = makeNotification({ appointment_id: a4.id });
-    await central.store.write((tx) => tx.enqueueNotifications([inScope, outOfScope]));
+    // In scope, delivered, but of an appointment long past (the fixtures' 2025): central's.
+    const old = makeNotification({ appointment_id: a3.id, status: 'sent', sent_at: FIXED_NOW });
+    await central.store.write((tx) => tx.enqueueNotifications([inScope, outOfScope, old]));
     await edge.pull();
-    expect(edgeIds(edge, 'notifications')).toEqual([inScope.id]);
-    expect(await edge.store.getNotification(inScope.id)).toEqual(inScope);
+    // Queued rows stay with whoever delivers them.
+    expect(edgeIds(edge, 'notifications')).toEqual([]);
 
     // Central's dispatcher claims it: a state of seconds that no node needs to see.
     await central.store.write((tx) =>
@@ -437,6 +450,7 @@ describe('pull', () => {
     const afterSend = await edge.pull();
     expect(afterSend.tables.notifications?.applied).toBe(1);
     expect(await edge.store.getNotification(inScope.id)).toEqual(sent);
+    expect(edgeIds(edge, 'notifications')).toEqual([inScope.id]);
   });
 });
 

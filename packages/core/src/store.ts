@@ -249,6 +249,12 @@ export interface WriteTx extends StoreReads {
   /** Replaces every column of the notification with this id. */
   updateNotification(row: Notification): Promise<void>;
   /**
+   * A dispatcher's outcomes: for each row, its delivery columns (status, attempts,
+   * sent_at, next_attempt_at, last_error, updated_at), in one statement where the adapter
+   * can. Every row must exist.
+   */
+  recordDeliveries(rows: readonly Notification[]): Promise<void>;
+  /**
    * Claims due notifications for delivery: status `pending`, this owner, one of these
    * channels, `next_attempt_at <= now`; oldest `next_attempt_at` (then id) first, at most
    * `limit`. Each becomes `sending` with attempts + 1 and updated_at = now; returns them

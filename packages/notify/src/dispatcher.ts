@@ -102,7 +102,7 @@ export function createDispatcher(options: DispatcherOptions) {
       pending = [];
       try {
         await store.write(async (tx) => {
-          for (const { row } of batch) await tx.updateNotification(row);
+          await tx.recordDeliveries(batch.map((b) => b.row));
           await hooks?.notificationsWritten?.(
             tx,
             batch.map((b) => b.row),

@@ -11,7 +11,7 @@ import type { Executor } from './executor';
 import { Params, lookupId } from './params';
 import { selectPage } from './paging';
 import { insertStatement, updateStatement } from './row-statements';
-import { msColumn } from './sql-time';
+import { msColumn, tsParam } from './sql-time';
 
 /** The rows of `returned` (a RETURNING, in no set order) in the order of `given`. */
 function inGivenOrder(given: readonly Notification[], returned: Notification[]): Notification[] {
@@ -154,6 +154,36 @@ export function notificationWrites(ex: Executor) {
         params.values,
       );
       if (rows.length !== 1) throw new Error(`Cannot update notification ${row.id}: no such row.`);
+    },
+
+    async recordDeliveries(rows: readonly Notification[]): Promise<void> {
+      if (rows.length === 0) return;
+      // One UPDATE for the batch (on PGlite every statement queues behind the bookings).
+      const outcomes = rows.map((r) => ({
+        id: r.id,
+        status: r.status,
+        attempts: r.attempts,
+        sent_at: r.sent_at,
+        next_attempt_at: r.next_attempt_at,
+        last_error: r.last_error,
+        updated_at: r.updated_at,
+      }));
+      const updated = await ex.query(
+        `UPDATE notifications n
+            SET status = v.status, attempts = v.attempts,
+                sent_at = ${tsParam('v.sent_at')}, next_attempt_at = ${tsParam('v.next_attempt_at')},
+                last_error = v.last_error, updated_at = ${tsParam('v.updated_at')}
+           FROM jsonb_to_recordset($1::jsonb) AS v(id uuid, status text, attempts integer,
+                sent_at float8, next_attempt_at float8, last_error text, updated_at float8)
+          WHERE n.id = v.id
+      RETURNING n.id`,
+        [JSON.stringify(outcomes)],
+      );
+      if (updated.length !== rows.length) {
+        throw new Error(
+          `Cannot record deliveries: ${rows.length - updated.length} row(s) missing.`,
+        );
+      }
     },
 
     async claimNotifications(claim: NotificationClaim): Promise<Notification[]> {

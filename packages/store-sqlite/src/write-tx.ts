@@ -94,6 +94,10 @@ export class SqliteWriteTx extends SqliteReads implements WriteTx {
     this.checkUsable();
     notifications.updateNotification(this.sql, row);
   }
+  async recordDeliveries(rows: readonly Notification[]): Promise<void> {
+    this.checkUsable();
+    for (const row of rows) notifications.updateNotification(this.sql, row);
+  }
 
   async claimNotifications(claim: NotificationClaim): Promise<Notification[]> {
     this.checkUsable();

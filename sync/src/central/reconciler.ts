@@ -283,21 +283,31 @@ export function createReconciler(deps: ReconcilerDeps) {
     args: NotificationsPutArgs,
   ): Promise<Omit<PushResult, 'seq'>> {
     let skipped = 0;
+    const appointments = new Map<string, boolean>();
+    const candidates: Notification[] = [];
     for (const wire of args.rows) {
       if (wire.owner !== node.id && wire.owner !== CENTRAL_OWNER) {
         throw new Rejection('validation', 'owner: a node queues for itself or for central.');
       }
-      const appointment = await tx.getAppointment(wire.appointment_id, { includeDeleted: true });
-      if (!appointment || !node.facilities.includes(appointment.facility)) {
-        skipped += 1;
-        continue;
+      let known = appointments.get(wire.appointment_id);
+      if (known === undefined) {
+        const appointment = await tx.getAppointment(wire.appointment_id, { includeDeleted: true });
+        known = appointment !== undefined && node.facilities.includes(appointment.facility);
+        appointments.set(wire.appointment_id, known);
       }
-      const row: Notification = { ...wire };
+      if (known) candidates.push({ ...wire });
+      else skipped += 1;
+    }
+    // New rows in one statement (the usual case: a booking's rows, pushed once).
+    const inserted = new Set(
+      candidates.length > 0 ? (await tx.enqueueNotifications(candidates)).map((n) => n.id) : [],
+    );
+    for (const row of candidates) {
+      if (inserted.has(row.id)) continue;
       const current = await tx.getNotification(row.id);
-      if (!current) {
-        const inserted = await tx.enqueueNotifications([row]);
-        if (inserted.length === 0) skipped += 1;
-      } else if (current.owner === node.id && row.updated_at >= current.updated_at) {
+      if (!current)
+        skipped += 1; // its dedupe_key is another row's
+      else if (current.owner === node.id && row.updated_at >= current.updated_at) {
         await tx.updateNotification(row);
       }
     }

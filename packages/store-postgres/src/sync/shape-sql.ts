@@ -177,6 +177,9 @@ function userInScope(userId: string): string {
   );
 }
 
+/** How far back a node gets the delivery history of its appointments. */
+export const NOTIFICATION_HISTORY_DAYS = 30;
+
 /** The in-scope predicate of each table, over the alias `t`. */
 const IN_SCOPE: Record<ShapeSourceTable, string> = {
   // Every node gets every facility; the (unused) parameter still needs its type.
@@ -187,7 +190,13 @@ const IN_SCOPE: Record<ShapeSourceTable, string> = {
     `(t.registered_facility = ANY(${FACILITIES}) ` +
     `OR EXISTS (SELECT 1 FROM appointments pa WHERE pa.patient = t.id AND ${appointmentInScope('pa')}))`,
   appointments: appointmentInScope('t'),
-  notifications: `EXISTS (SELECT 1 FROM appointments na WHERE na.id = t.appointment_id AND ${appointmentInScope('na')})`,
+  // The delivery history a node shows (notifications_sent) of its current appointments:
+  // delivered rows of in-scope appointments that start at most 30 days ago. Queued and
+  // failed rows stay where they are delivered (their owner), older history on central: a
+  // 50,000-appointment first sync would otherwise carry ~300,000 rows.
+  notifications:
+    `(t.status = 'sent' AND EXISTS (SELECT 1 FROM appointments na WHERE na.id = t.appointment_id ` +
+    `AND na.start_time >= now() - interval '${NOTIFICATION_HISTORY_DAYS} days' AND ${appointmentInScope('na')}))`,
   conflicts:
     `(EXISTS (SELECT 1 FROM appointments xa WHERE xa.id = t.appointment_a AND ${appointmentInScope('xa')}) ` +
     `OR EXISTS (SELECT 1 FROM appointments xb WHERE xb.id = t.appointment_b AND ${appointmentInScope('xb')}))`,
