@@ -40,7 +40,13 @@ export const USAGE = `npm run bench [-- options]
 
 export class UsageError extends Error {}
 
-function positive(name: string, text: string | undefined, fallback: number, min = 1): number {
+/** A numeric flag's value, `fallback` when absent; a UsageError below `min`. */
+export function positive(
+  name: string,
+  text: string | undefined,
+  fallback: number,
+  min = 1,
+): number {
   if (text === undefined) return fallback;
   const n = Number(text);
   if (!Number.isFinite(n) || n < min) throw new UsageError(`--${name} must be a number >= ${min}`);

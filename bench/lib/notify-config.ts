@@ -1,6 +1,6 @@
 /** The notification benchmark's command-line flags (`npm run bench:notify -- --help`). */
 import { parseArgs } from 'node:util';
-import { UsageError } from './config';
+import { UsageError, positive } from './config';
 
 export interface NotifyBenchConfig {
   only: 'all' | 'throughput' | 'booking';
@@ -41,13 +41,6 @@ start. Default run: about 2 minutes.
                         send what the load queued (default 30)
   --backlog N           emails already queued in run (c) (default 1000; 0: no run (c))
   -h, --help            this text`;
-
-function positive(name: string, text: string | undefined, fallback: number, min = 1): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < min) throw new UsageError(`--${name} must be a number >= ${min}`);
-  return n;
-}
 
 /** Parses the flags; undefined means "print the usage and stop". */
 export function parseNotifyConfig(argv: string[]): NotifyBenchConfig | undefined {
