@@ -3,7 +3,7 @@
  * 127.0.0.1 port) and real clinic nodes (SQLite files) that talk to it over HTTP, each
  * with a sync engine the test drives (`syncRun`) instead of timers.
  */
-import { createLogger, silentLogger } from '@clinic/api';
+import { silentLogger } from '@clinic/api';
 import { startCentral, type RunningCentral } from '@clinic/central';
 import type { Facility, Patient, User } from '@clinic/domain';
 import { startEdge, type RunningEdge } from '@clinic/edge';
@@ -104,7 +104,7 @@ export async function startWorld(
     port: 0,
     host: '127.0.0.1',
     dataDir: dir.path,
-    logger: process.env.DEBUG_CENTRAL ? createLogger({ level: 'error' }) : silentLogger(),
+    logger: silentLogger(),
     version: 'test',
     admin: ADMIN,
     liveTimeoutMs: options.liveTimeoutMs ?? 500,

@@ -76,8 +76,6 @@ export function createNotificationEvents(deps: CoreDeps) {
   }
 
   return {
-    settings,
-
     /**
      * What one write of an appointment queues, written at once (one outbox mutation on a
      * clinic node): the event's notices to the patient and the provider (created, updated,

@@ -2,7 +2,8 @@
  * The dispatcher: delivers the notifications this node owns, from its durable queue.
  *
  * Each cycle claims due rows in one short transaction (pending -> sending, attempts + 1),
- * sends them (a few at a time), and records each outcome in its own transaction:
+ * sends them (a few at a time), and records each outcome as soon as it is known (group
+ * commit):
  * `sent`; back to `pending` with exponential backoff; `failed` (the dead letter) once the
  * attempts are used up or the transport says retrying cannot help; `dropped` for a
  * reminder whose appointment was cancelled or moved.

@@ -4,7 +4,7 @@
  * the message's id, never its text: patient data must not land in logs.
  */
 import type { EmailTransport, NotifyLog, SendResult, SmsTransport } from '../types';
-import { maskEmail, maskPhone } from './redact';
+import { maskEmail, maskPhone } from '@clinic/domain';
 
 export function createLogEmailTransport(log: NotifyLog): EmailTransport {
   return {

@@ -1,10 +1,8 @@
 /**
- * Keeping addresses out of logs and error messages: the masked forms of an address (from
- * the domain), and a scrubber for the words of a mail server or gateway, which often quote the
- * address they refused.
+ * Keeping addresses out of error messages: a scrubber for the words of a mail server or
+ * gateway, which often quote the address they refused. (Masked addresses for log lines
+ * are the domain's maskEmail / maskPhone.)
  */
-
-export { maskEmail, maskPhone } from '@clinic/domain';
 
 /** An address, with its angle brackets when it has them. */
 const EMAIL = /<?[^\s<>()[\]"',;:]+@[^\s<>()[\]"',;:]+>?/g;
