@@ -177,6 +177,37 @@ export default tseslint.config(
     rules: { 'no-console': 'off' },
   },
   {
+    // The web UI knows the API only by HTTP: of the workspace only the pure domain (its
+    // enumerations), no service, no adapter.
+    files: ['packages/web/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            '@clinic/*',
+            '!@clinic/domain',
+            'better-sqlite3',
+            'pg',
+            '@electric-sql/*',
+            'nodemailer',
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // The browser client: DOM globals, and only its own modules (it talks to the API by HTTP).
+    files: ['packages/web/src/client/**/*.ts'],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: ['node:*', '@clinic/*', '!@clinic/domain', 'hono', 'hono/*'] },
+      ],
+    },
+  },
+  {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: { ...globals.node } },

@@ -104,8 +104,11 @@ async function runDemo(config: DemoConfig, running: Stoppable[]): Promise<void> 
   });
   running.push(edge);
   console.log(`
-  Central      ${central.server.url}   (API docs: ${central.server.url}/api/v1/docs)
-  Clinic node  ${edge.server.url}   (API docs: ${edge.server.url}/api/v1/docs)
+  Open in a browser (works offline; everything is served by the node itself):
+    Clinic node  ${edge.server.url}/   front desk: schedule, booking, sync status
+    Central      ${central.server.url}/   regional admin: conflicts, nodes, search
+  API docs: ${edge.server.url}/api/v1/docs and ${central.server.url}/api/v1/docs
+
   ${seeded ? 'Demo data created on central.' : 'Demo data already present.'}
   Notifications use the log transports: nothing is sent; central prints one line per
   email and SMS here (the clinic node relays its own through central). Give
@@ -115,7 +118,7 @@ async function runDemo(config: DemoConfig, running: Stoppable[]): Promise<void> 
   come from central, its own bookings go to central, and double bookings that no one could
   see offline show up as conflicts (GET /api/v1/conflicts/ on both).
 
-  Logins (POST /api/v1/auth/token/ with {"username", "password"}):
+  Logins (the web pages, or POST /api/v1/auth/token/ with {"username", "password"}):
     admin        ${DEMO_ADMIN.username} / ${DEMO_ADMIN.password}   (central)
     providers    ${DEMO_STAFF.map((s) => s.username).join(', ')} / ${DEMO_PASSWORD}   (central and the clinic node)
 

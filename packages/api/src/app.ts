@@ -4,6 +4,7 @@
  */
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { compress } from 'hono/compress';
 import { HTTPException } from 'hono/http-exception';
 import { authenticate } from './auth-middleware';
 import type { ApiDeps } from './deps';
@@ -47,6 +48,12 @@ export function createApp(deps: ApiDeps): CreatedApp {
       'request',
     );
   });
+
+  // Lists can be large (a week's schedule is ~290 KB of JSON, ~20 KB gzipped) and clinics
+  // and admins may sit behind 2G-class links: GET answers over 1 KB are gzipped for clients
+  // that ask. Writes are small and stay as they are.
+  const gzip = compress({ encoding: 'gzip', threshold: 1024 });
+  app.use('/api/*', (c, next) => (c.req.method === 'GET' ? gzip(c, next) : next()));
 
   app.use(
     '/api/*',

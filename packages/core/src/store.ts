@@ -68,6 +68,10 @@ export interface AppointmentQuery extends PageRequest {
   search?: string;
   /** Only appointments with start_time strictly greater than this (for `upcoming`). */
   startsAfter?: number;
+  /** Only appointments with start_time >= this (`?start_time__gte=`, schedules). */
+  startsFrom?: number;
+  /** Only appointments with start_time < this (`?start_time__lt=`, schedules). */
+  startsBefore?: number;
   /** Default `start_time`. Ties are broken by id ascending, so pages are stable. */
   ordering: AppointmentOrdering;
 }

@@ -4,6 +4,7 @@
  * the HTTP app. Both apps call this; they differ only in the store they pass.
  */
 import { createApp, type ApiDeps, type AppEnv, type Logger } from '@clinic/api';
+import { webRoutes } from '@clinic/web';
 import {
   cacheVerifiedTokens,
   createLoginRateLimiter,
@@ -187,6 +188,7 @@ export async function createNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeR
     },
   };
   const { app } = createApp(deps);
+  app.route('/', webRoutes({ role: opts.role }));
   return {
     nodeId,
     store: opts.store,

@@ -40,6 +40,12 @@ function conditions(query: AppointmentQuery, params: Params) {
   if (query.startsAfter !== undefined) {
     where.push(`a.start_time > ${params.addTime(query.startsAfter)}`);
   }
+  if (query.startsFrom !== undefined) {
+    where.push(`a.start_time >= ${params.addTime(query.startsFrom)}`);
+  }
+  if (query.startsBefore !== undefined) {
+    where.push(`a.start_time < ${params.addTime(query.startsBefore)}`);
+  }
   const search = query.search ?? '';
   if (search !== '') where.push(searchAny(SEARCH_COLUMNS, containsPattern(search), params));
   return { where, needsJoins: search !== '' };

@@ -97,6 +97,12 @@ export function listAppointments(
   if (query.startsAfter !== undefined) {
     where.add('a.start_time > @starts_after', { starts_after: query.startsAfter });
   }
+  if (query.startsFrom !== undefined) {
+    where.add('a.start_time >= @starts_from', { starts_from: query.startsFrom });
+  }
+  if (query.startsBefore !== undefined) {
+    where.add('a.start_time < @starts_before', { starts_before: query.startsBefore });
+  }
   if (query.search) where.add(SEARCH, { search: containsPattern(query.search) });
 
   // The count only needs the joins when the search looks at the names.

@@ -64,6 +64,10 @@ export const appointmentListQuery = pageQuery.extend({
   status: z.enum(APPOINTMENT_STATUSES).optional(),
   appointment_type: z.enum(APPOINTMENT_TYPES).optional(),
   search: z.string().max(100).optional(),
+  start_time__gte: dateTime
+    .optional()
+    .meta({ description: 'Only appointments starting at or after this instant' }),
+  start_time__lt: dateTime.optional().meta({ description: 'Only appointments starting before' }),
   ordering: appointmentOrdering.optional(),
 });
 

@@ -11,3 +11,20 @@ export const refreshRequest = z
   .object({ refresh: z.string().min(1).max(4096) })
   .meta({ id: 'RefreshRequest' });
 export const accessToken = z.object({ access: z.string() }).meta({ id: 'AccessToken' });
+
+/** The web UI's session: who is logged in, and the CSRF token for unsafe requests. */
+export const sessionOut = z
+  .object({
+    user: z.object({
+      id: z.string(),
+      username: z.string(),
+      role: z.string(),
+      user_type: z.string(),
+      first_name: z.string(),
+      last_name: z.string(),
+      facilities: z.array(z.string()),
+    }),
+    csrf_token: z.string().meta({ description: 'Send back as X-CSRF-Token on unsafe methods' }),
+    node: z.object({ role: z.enum(['edge', 'central']), id: z.string() }),
+  })
+  .meta({ id: 'Session' });

@@ -54,6 +54,8 @@ export function appointmentRoutes(deps: ApiDeps, docs: ApiDocs) {
       ...(q.status && { status: q.status }),
       ...(q.appointment_type && { appointment_type: q.appointment_type }),
       ...(q.search?.trim() && { search: q.search.trim() }),
+      ...(q.start_time__gte !== undefined && { startsFrom: q.start_time__gte }),
+      ...(q.start_time__lt !== undefined && { startsBefore: q.start_time__lt }),
       ...fixed,
     };
     const page = await appointments.list(query);

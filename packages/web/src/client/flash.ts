@@ -1,0 +1,12 @@
+/** A message carried to the next screen (e.g. "Appointment booked" on the new page). */
+let pending: string | undefined;
+
+export function setFlash(message: string): void {
+  pending = message;
+}
+
+export function takeFlash(): string | undefined {
+  const message = pending;
+  pending = undefined;
+  return message;
+}

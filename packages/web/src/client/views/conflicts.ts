@@ -1,0 +1,63 @@
+/**
+ * The clinic node's view of late conflicts: what central found when this node's bookings
+ * met another node's. Read-only here (an admin resolves on central); cancelling or moving
+ * one of the two appointments on its page resolves the conflict by itself.
+ */
+import { ApiError, get, getAll } from '../api';
+import { appointmentCard } from '../components';
+import { h } from '../dom';
+import type { ViewContext } from '../routes';
+import { dateTimeLabel, LOCAL_ZONE } from '../time';
+import { CONFLICT_KIND_LABEL, type Appointment, type Conflict } from '../types';
+
+/** The conflict's appointments that this node can see (the other may be out of its scope). */
+export async function conflictAppointments(c: Conflict): Promise<(Appointment | string)[]> {
+  return Promise.all(
+    c.appointments.map((id) =>
+      get<Appointment>(`/appointments/${id}/`).catch((err: unknown) => {
+        if (err instanceof ApiError && err.status === 404) return id;
+        throw err;
+      }),
+    ),
+  );
+}
+
+export function unknownAppointment(id: string): HTMLElement {
+  return h(
+    'section',
+    { class: 'card appt muted', 'aria-label': 'Appointment at another facility' },
+    h('h3', {}, 'Another facility’s appointment'),
+    h('p', {}, `It is not in this node’s facilities (id ${id.slice(0, 8)}…).`),
+  );
+}
+
+export async function conflictsView(_ctx: ViewContext): Promise<Node> {
+  const open = await getAll<Conflict>('/conflicts/?status=open');
+  const items = await Promise.all(
+    open.map(async (c) => {
+      const appts = await conflictAppointments(c);
+      const label = `${CONFLICT_KIND_LABEL[c.kind]} detected ${dateTimeLabel(Date.parse(c.detected_at), LOCAL_ZONE)}`;
+      return h(
+        'article',
+        { class: 'conflict', 'aria-label': label },
+        h('h2', {}, label),
+        h(
+          'div',
+          { class: 'pair' },
+          appts.map((a) => (typeof a === 'string' ? unknownAppointment(a) : appointmentCard(a))),
+        ),
+      );
+    }),
+  );
+  return h(
+    'section',
+    {},
+    h('h1', {}, 'Conflicts'),
+    h(
+      'p',
+      { class: 'hint' },
+      'Late conflicts are overlaps that no single clinic could see: two nodes booked the same provider, patient or room while offline. Both bookings are kept. A regional admin resolves them on central; cancelling or moving one of the two here resolves it too.',
+    ),
+    items.length ? items : h('p', { class: 'empty' }, 'No open conflicts.'),
+  );
+}
