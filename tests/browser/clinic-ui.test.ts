@@ -266,6 +266,16 @@ describe('the clinic node UI', () => {
     }
     await page.getByRole('button', { name: 'Log out', exact: true }).waitFor();
     await waitForText(page.getByRole('banner'), provider.last);
+
+    // Following a nav link by keyboard moves the focus to the new screen's heading.
+    await tabTo(page, nav.getByRole('link', { name: 'Upcoming', exact: true }));
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Upcoming appointments' }).waitFor();
+    await waitUntil(
+      async () =>
+        (await page.evaluate('document.activeElement && document.activeElement.tagName')) === 'H1',
+      { timeoutMs: 5_000, message: 'the focus did not move to the new screen heading' },
+    );
     await syncIndicator(page).waitFor();
 
     await desk.settle();

@@ -181,7 +181,9 @@ async function route(): Promise<void> {
     const heading = target.querySelector('h1');
     if (heading) {
       heading.setAttribute('tabindex', '-1');
-      if (document.activeElement === document.body || !document.activeElement) heading.focus();
+      // A new screen: move the focus (and a screen reader) to its heading, unless the view
+      // already put it on one of its own controls.
+      if (!target.contains(document.activeElement)) heading.focus({ preventScroll: true });
     }
   } catch (err) {
     if (mine !== renderCount) return;
