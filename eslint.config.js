@@ -203,7 +203,19 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['node:*', '@clinic/*', '!@clinic/domain', 'hono', 'hono/*'] },
+        {
+          patterns: [
+            'node:*',
+            '@clinic/*',
+            '!@clinic/domain',
+            'hono',
+            'hono/*',
+            'better-sqlite3',
+            'pg',
+            '@electric-sql/*',
+            'nodemailer',
+          ],
+        },
       ],
     },
   },

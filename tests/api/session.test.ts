@@ -108,6 +108,44 @@ describe('web sessions (cookies + CSRF)', () => {
     expect(ok.status).toBe(201);
   });
 
+  it('renews nothing for a deactivated account, and clears its cookies', async () => {
+    const { f, cookies } = await login();
+    const off = await h.request('PATCH', `/api/v1/users/${f.provider.id}/`, {
+      token: h.adminToken,
+      body: { is_active: false },
+    });
+    expect(off.status).toBe(200);
+    const res = await h.request('GET', '/api/v1/auth/session/', {
+      token: null,
+      headers: {
+        Cookie: [names.refresh, names.csrf].map((n) => `${n}=${cookies.get(n)!.value}`).join('; '),
+      },
+    });
+    expect(res.status).toBe(401);
+    // Every Set-Cookie of the access cookie clears it: no fresh token was handed out first.
+    const access = res.headers.getSetCookie().filter((l) => l.startsWith(`${names.access}=`));
+    expect(access.length).toBeGreaterThan(0);
+    for (const line of access) {
+      expect(line.startsWith(`${names.access}=;`)).toBe(true);
+      expect(line).toContain('Max-Age=0');
+    }
+  });
+
+  it('lets the cookie decide when a proxy adds a non-Bearer Authorization header', async () => {
+    const { jar } = await login();
+    const res = await h.request('GET', '/api/v1/patients/', {
+      token: null,
+      headers: { Cookie: jar, Authorization: 'Basic cHJveHk6cHJveHk=' },
+    });
+    expect(res.status).toBe(200);
+    const alone = await h.request('GET', '/api/v1/patients/', {
+      token: null,
+      headers: { Authorization: 'Basic cHJveHk6cHJveHk=' },
+    });
+    expect(alone.status).toBe(401);
+    expect(alone.body).toEqual({ detail: 'Authentication credentials were not provided.' });
+  });
+
   it('answers the session back, renews an expired access cookie from the refresh cookie', async () => {
     const { f, cookies, csrf } = await login();
     const again = await h.request('GET', '/api/v1/auth/session/', {

@@ -603,7 +603,7 @@ describe('the clinic node UI', () => {
   it('reschedules an appointment with a live conflict check', async () => {
     const { page } = desk;
     const day = dateIn(ZONE, 3);
-    const book = async (patient: Person, time: string) => {
+    const book = async (patient: Person, time: string, minutes = 30) => {
       const start = zonedTime(day, time, ZONE).getTime();
       const res = await edge.api(
         'POST',
@@ -615,7 +615,7 @@ describe('the clinic node UI', () => {
           appointment_type: 'follow_up',
           reason: 'Blood pressure review',
           start_time: new Date(start).toISOString(),
-          end_time: new Date(start + 30 * 60_000).toISOString(),
+          end_time: new Date(start + minutes * 60_000).toISOString(),
         },
         token,
       );
@@ -650,6 +650,23 @@ describe('the clinic node UI', () => {
         );
       },
       { timeoutMs: 10_000, message: 'the new time never reached the node' },
+    );
+
+    // A length the list does not offer (40 minutes) is kept when only the time moves.
+    const odd = await book(wanjiru, '13:00', 40);
+    await open(page, `appointments/${odd}`);
+    await page.getByRole('heading', { name: fullName(wanjiru) }).waitFor();
+    await page.getByRole('button', { name: 'Reschedule', exact: true }).click();
+    const duration = page.getByLabel('New duration', { exact: true });
+    await waitForValue(duration, '40');
+    await page.getByLabel('New start time', { exact: true }).fill('17:00');
+    await waitForText(page.locator('#conflict-check'), 'No conflicts');
+    await page.getByRole('button', { name: 'Save new time', exact: true }).click();
+    await statusMessage(page, 'Appointment rescheduled').waitFor();
+    const moved = await edge.api('GET', `/api/v1/appointments/${odd}/`, undefined, token);
+    expect(moved.body.duration_minutes).toBe(40);
+    expect(Date.parse(moved.body.start_time as string)).toBe(
+      zonedTime(day, '17:00', ZONE).getTime(),
     );
   });
 

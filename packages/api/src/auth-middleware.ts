@@ -16,7 +16,9 @@ export function authenticate(deps: Pick<ApiDeps, 'tokens' | 'directory' | 'node'
   return createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header('Authorization');
     let token: string;
-    if (header) {
+    // A Bearer header decides alone. Any other scheme (e.g. Basic added by a proxy in
+    // front of the node) leaves the session cookie to decide.
+    if (header && /^Bearer\b/i.test(header)) {
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       if (!match?.[1]) throw new DomainError(ErrorCode.NotAuthenticated, MESSAGES.invalidToken);
       token = match[1];

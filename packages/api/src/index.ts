@@ -14,4 +14,4 @@ export type {
 export type { AppEnv } from './env';
 export { createLogger, silentLogger, REDACT_PATHS, type Logger } from './logger';
 export { ApiDocs } from './openapi';
-export { sessionCookieNames, CSRF_HEADER, CSRF_FAILED } from './session';
+export { sessionCookieNames } from './session';

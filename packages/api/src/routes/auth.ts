@@ -179,29 +179,29 @@ export function authRoutes(deps: ApiDeps, docs: ApiDocs) {
     const access = readCookie(c, cookies.access);
     // No session at all is not an error: the page asks this on every load.
     if (!csrf && !access && !readCookie(c, cookies.refresh)) return c.body(null, 204);
-    let userId: string | undefined;
-    if (access && csrf) {
-      userId = await tokens.verify(access, 'access').then(
-        (claims) => claims.sub,
-        () => undefined,
-      );
+    if (!csrf) throw new DomainError(ErrorCode.NotAuthenticated, MESSAGES.notAuthenticated);
+    const fromAccess = access
+      ? await tokens.verify(access, 'access').then(
+          (claims) => claims.sub,
+          () => undefined,
+        )
+      : undefined;
+    // Without a valid access cookie, the refresh cookie must carry the session.
+    const refresh = fromAccess ? undefined : readCookie(c, cookies.refresh);
+    if (!fromAccess && !refresh) {
+      throw new DomainError(ErrorCode.NotAuthenticated, MESSAGES.notAuthenticated);
     }
-    if (!userId) {
-      const refresh = readCookie(c, cookies.refresh);
-      if (!refresh || !csrf) {
-        throw new DomainError(ErrorCode.NotAuthenticated, MESSAGES.notAuthenticated);
-      }
-      const claims = await tokens.verify(refresh, 'refresh');
-      const renewed = await tokens.refresh(refresh);
-      setAccessCookie(c, cookies, renewed.access, lifetimes(renewed));
-      userId = claims.sub;
-    }
+    const userId = fromAccess ?? (await tokens.verify(refresh!, 'refresh')).sub;
     const user = await directory.users.findById(userId);
     if (!user || !user.is_active) {
       clearSessionCookies(c, cookies);
       throw new DomainError(ErrorCode.NotAuthenticated, MESSAGES.invalidToken);
     }
-    return c.json(sessionBody(user, csrf!));
+    if (refresh) {
+      const renewed = await tokens.refresh(refresh);
+      setAccessCookie(c, cookies, renewed.access, lifetimes(renewed));
+    }
+    return c.json(sessionBody(user, csrf));
   });
 
   docs.add({

@@ -38,10 +38,15 @@ export class ApiError extends Error {
 export class NetworkError extends Error {}
 
 let csrf = '';
+let userId: string | undefined;
 let onLoggedOut: () => void = () => {};
+
+/** DRF's answer to a missing or stale CSRF token (packages/api/src/session.ts). */
+const CSRF_FAILED = 'CSRF Failed: CSRF token missing or incorrect.';
 
 export function setSession(session: Session | null): void {
   csrf = session?.csrf_token ?? '';
+  userId = session?.user.id;
 }
 
 /** What to do when the session is gone for good (show the login screen). */
@@ -77,16 +82,35 @@ async function parse(res: Response): Promise<unknown> {
   }
 }
 
+/**
+ * Asks the node for the session again (renewing the access cookie from the refresh
+ * cookie). False when there is none. When another tab logged in as someone else, the page
+ * starts over, so it never shows one person's screens with another's permissions.
+ */
+async function renew(): Promise<boolean> {
+  const res = await send('GET', '/auth/session/');
+  const session = res.ok ? ((await parse(res)) as Session | null) : null;
+  if (!session) return false;
+  if (userId !== undefined && session.user.id !== userId) {
+    location.reload();
+    return false;
+  }
+  setSession(session);
+  return true;
+}
+
 export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
   let res = await send(method, path, body);
-  if (res.status === 401 && !path.startsWith('/auth/')) {
-    const renewed = await send('GET', '/auth/session/');
-    if (renewed.ok) {
-      setSession((await parse(renewed)) as Session);
-      res = await send(method, path, body);
-    }
-    if (res.status === 401) {
-      onLoggedOut();
+  if (!path.startsWith('/auth/')) {
+    // An expired access cookie, or a CSRF token replaced by a login in another tab:
+    // renew once and try again.
+    const stale =
+      res.status === 401 ||
+      (res.status === 403 &&
+        ((await parse(res.clone())) as { detail?: string })?.detail === CSRF_FAILED);
+    if (stale) {
+      if (await renew()) res = await send(method, path, body);
+      if (res.status === 401) onLoggedOut();
     }
   }
   const data = await parse(res);
@@ -97,9 +121,13 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
 export const get = <T>(path: string) => api<T>('GET', path);
 export const post = <T>(path: string, body?: unknown) => api<T>('POST', path, body ?? {});
 export const patch = <T>(path: string, body: unknown) => api<T>('PATCH', path, body);
+export const del = <T>(path: string) => api<T>('DELETE', path);
 
-/** Every page of a list (for schedules: a week is rarely more than a few pages). */
-export async function getAll<T>(path: string, limit = 10): Promise<T[]> {
+/**
+ * Every page of a list, up to `limit` pages of 100 (a busy facility's week is a few pages;
+ * 5,000 rows is far past anything one screen should show).
+ */
+export async function getAll<T>(path: string, limit = 50): Promise<T[]> {
   const sep = path.includes('?') ? '&' : '?';
   const out: T[] = [];
   for (let page = 1; page <= limit; page += 1) {

@@ -1,6 +1,6 @@
 /** Pieces shared by several screens: appointment tables and the appointment summary card. */
 import { h } from './dom';
-import { dateTimeLabel, rangeLabel, timeIn } from './time';
+import { dateTimeLabel, rangeLabel } from './time';
 import { humanize, STATUS_LABEL, type Appointment } from './types';
 
 export function statusBadge(a: Pick<Appointment, 'status'>): HTMLElement {
@@ -98,11 +98,6 @@ export function appointmentCard(a: Appointment, ...extra: (Node | null | false)[
     ),
     ...extra.filter((x): x is Node => Boolean(x)),
   );
-}
-
-/** "10:00" in the appointment's own zone. */
-export function startClock(a: Appointment): string {
-  return timeIn(Date.parse(a.start_time), a.facility_timezone);
 }
 
 /**

@@ -4,6 +4,7 @@
  */
 import {
   ApiError,
+  del,
   describeError,
   get,
   NetworkError,
@@ -64,15 +65,15 @@ function titleFor(screen: string): string {
 
 async function logout(): Promise<void> {
   try {
-    await fetch('/api/v1/auth/session/', {
-      method: 'DELETE',
-      credentials: 'same-origin',
-      headers: { 'X-CSRF-Token': current().session.csrf_token },
-    });
-  } finally {
-    location.hash = '';
-    showLogin('You are logged out.');
+    await del('/auth/session/');
+  } catch (err) {
+    // The cookies may still be valid: say so rather than pretend.
+    const box = document.querySelector('main');
+    box?.prepend(notice('alert', 'Logging out failed:', ...describeError(err)));
+    return;
   }
+  location.hash = '';
+  showLogin('You are logged out.');
 }
 
 async function start(session: Session): Promise<void> {
@@ -97,7 +98,21 @@ async function start(session: Session): Promise<void> {
       navItems().map((item) => h('li', {}, h('a', { href: item.hash }, item.label))),
     ),
   );
-  indicator = nodeRole === 'edge' ? syncIndicator() : undefined;
+  // A node fresh from enrollment has no facilities until its first sync: load them then.
+  let reloading = false;
+  const pickUpDirectory = () => {
+    if (reloading || current().facilities.length > 0) return;
+    reloading = true;
+    void loadState(current().session)
+      .then((s) => {
+        if (s.facilities.length > 0) void route();
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        reloading = false;
+      });
+  };
+  indicator = nodeRole === 'edge' ? syncIndicator(pickUpDirectory) : undefined;
   main = h('main', { id: 'main', tabindex: -1 });
   const header = h(
     'header',
@@ -154,6 +169,8 @@ async function route(): Promise<void> {
     if (here) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
+  renderCount += 1;
+  const mine = renderCount;
   if (!found) {
     mount(
       target,
@@ -163,8 +180,6 @@ async function route(): Promise<void> {
     );
     return;
   }
-  renderCount += 1;
-  const mine = renderCount;
   document.title = titleFor(found.route.title);
   mount(target, h('p', { class: 'loading' }, 'Loading…'));
   try {

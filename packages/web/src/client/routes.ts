@@ -30,7 +30,7 @@ const ID = '([0-9a-fA-F-]{36})';
 export function routes(role: 'edge' | 'central'): Route[] {
   const shared: Route[] = [
     {
-      pattern: /^\/schedule(?:\?.*)?$/,
+      pattern: /^\/schedule$/,
       navPath: '/schedule',
       title: 'Schedule',
       render: scheduleView,

@@ -80,10 +80,15 @@ export function slotPicker(opts: SlotOptions): SlotPicker {
     step: 300,
     value: start ? timeIn(start, zone) : '',
   });
+  // An appointment being moved keeps its own length, even one the list does not offer.
+  const initialMinutes = opts.initial?.durationMinutes ?? 30;
+  const minutes = DURATIONS.includes(initialMinutes)
+    ? DURATIONS
+    : [...DURATIONS, initialMinutes].sort((a, b) => a - b);
   const duration = select(
     { required: true },
-    DURATIONS.map((m) => ({ value: String(m), label: `${m} minutes` })),
-    String(opts.initial?.durationMinutes ?? 30),
+    minutes.map((m) => ({ value: String(m), label: `${m} minutes` })),
+    String(initialMinutes),
   );
   const zoneNote = h('small', { class: 'hint' }, `Times are in ${zone}.`);
   const result = h('div', { role: 'status', class: 'check', id: opts.resultId ?? uid('check') });

@@ -12,6 +12,15 @@ export interface AppState {
 }
 
 let state: AppState | undefined;
+const resets: (() => void)[] = [];
+
+/**
+ * Registers what a screen keeps between visits (filters, the schedule's date), to be
+ * forgotten at logout: the next person at a shared front-desk computer starts afresh.
+ */
+export function onLogout(reset: () => void): void {
+  resets.push(reset);
+}
 
 export function current(): AppState {
   if (!state) throw new Error('not logged in');
@@ -20,6 +29,7 @@ export function current(): AppState {
 
 export function clearState(): void {
   state = undefined;
+  for (const reset of resets) reset();
 }
 
 const PROVIDER_TYPES = new Set(['doctor', 'nurse', 'midwife', 'community_worker']);

@@ -22,7 +22,8 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
 
-export function syncIndicator(): SyncIndicator {
+/** `onSynced` runs after each successful sync seen (e.g. to pick up the first facilities). */
+export function syncIndicator(onSynced: (status: SyncStatus) => void = () => {}): SyncIndicator {
   const body = h('span', { class: 'sync-body' }, 'Checking sync…');
   const status = h(
     'div',
@@ -60,7 +61,9 @@ export function syncIndicator(): SyncIndicator {
   const poll = async () => {
     clearTimeout(timer);
     try {
-      render(await get<SyncStatus>('/sync/status/'));
+      const s = await get<SyncStatus>('/sync/status/');
+      render(s);
+      if (s.last_success_at) onSynced(s);
     } catch (err) {
       status.dataset.state = 'offline';
       mount(

@@ -52,14 +52,29 @@ function offsetAt(ms: number, timeZone: string): number {
   return asUtc - Math.floor(ms / 1000) * 1000;
 }
 
-/** The instant of wall time `date` `time` in the zone (the later one in a DST overlap). */
+/** The wall-clock fields of `ms` in the zone, as if they were UTC. */
+function wallOf(ms: number, timeZone: string): number {
+  return ms + offsetAt(ms, timeZone);
+}
+
+const HOURS_14 = 14 * 3_600_000;
+
+/**
+ * The instant of wall time `date` `time` in the zone. Around a daylight-saving change it
+ * does what calendars (and Temporal's "compatible") do: a time that happens twice is the
+ * earlier one; a time that never happens (the clock jumped over it) is moved forward by
+ * the jump, e.g. 02:30 on a spring-forward night in New York is 03:30.
+ */
 export function zonedToUtc(date: string, time: string, timeZone: string): number {
   const [y, mo, d] = date.split('-').map(Number) as [number, number, number];
   const [hh, mm] = time.split(':').map(Number) as [number, number];
   const wall = Date.UTC(y, mo - 1, d, hh, mm);
-  let guess = wall - offsetAt(wall, timeZone);
-  guess = wall - offsetAt(guess, timeZone);
-  return guess;
+  // The zone's offsets half a day either side: a transition near `wall` lies between them.
+  const before = offsetAt(wall - HOURS_14, timeZone);
+  const after = offsetAt(wall + HOURS_14, timeZone);
+  const fits = [wall - before, wall - after].filter((t) => wallOf(t, timeZone) === wall);
+  if (fits.length > 0) return Math.min(...fits);
+  return wall - before;
 }
 
 /** Midnight starting `date` in the zone. */

@@ -88,11 +88,15 @@ export async function appointmentView(ctx: ViewContext): Promise<Node> {
             messages.replaceChildren(notice('alert', 'Fill in the new date and start time.'));
             return;
           }
+          // One PATCH per click, however quick the second click.
+          save.disabled = true;
           void act(
             'Moving',
             () => patch<AppointmentDetail>(`/appointments/${a.id}/`, when),
             'Appointment rescheduled',
-          );
+          ).finally(() => {
+            save.disabled = false;
+          });
         });
         panel.replaceChildren(form);
         slot.recheck();

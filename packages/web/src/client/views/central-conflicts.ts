@@ -9,7 +9,7 @@ import { appointmentCard, confirmCancel } from '../components';
 import { field, h, notice, select } from '../dom';
 import type { ViewContext } from '../routes';
 import { slotPicker } from '../slot';
-import { current, facilityById, personName, zoneOf } from '../state';
+import { current, facilityById, onLogout, personName, zoneOf } from '../state';
 import { dateTimeLabel, LOCAL_ZONE, rangeLabel } from '../time';
 import {
   CONFLICT_KIND_LABEL,
@@ -32,6 +32,9 @@ const EMPTY: Record<Show, string> = {
 
 // Kept for the session, so coming back to the queue shows the same filter.
 let shown: Show = 'open';
+onLogout(() => {
+  shown = 'open';
+});
 
 /** `fn` over `items`, at most `limit` at a time, results in order. */
 async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>) {

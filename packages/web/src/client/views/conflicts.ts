@@ -56,7 +56,7 @@ export async function conflictsView(_ctx: ViewContext): Promise<Node> {
     h(
       'p',
       { class: 'hint' },
-      'Late conflicts are overlaps that no single clinic could see: two nodes booked the same provider, patient or room while offline. Both bookings are kept. A regional admin resolves them on central; cancelling or moving one of the two here resolves it too.',
+      'Late conflicts are overlaps that no single clinic could see: two nodes booked the same provider, patient or room while offline. Both bookings are kept. A regional admin resolves them on central; cancelling or moving one of two overlapping appointments here resolves it too. An edit conflict (one appointment changed in two places) stays open until an admin resolves it with a note.',
     ),
     items.length ? items : h('p', { class: 'empty' }, 'No open conflicts.'),
   );

@@ -6,7 +6,7 @@ import { getAll, qs } from '../api';
 import { statusBadge } from '../components';
 import { field, h, mount, notice, select } from '../dom';
 import type { ViewContext } from '../routes';
-import { current, defaultFacility, personName, providersAt, zoneOf } from '../state';
+import { current, defaultFacility, onLogout, personName, providersAt, zoneOf } from '../state';
 import { addDays, dateIn, dayLabel, startOfDay, timeIn, weekStart } from '../time';
 import { humanize, type Appointment } from '../types';
 
@@ -19,6 +19,9 @@ interface Choice {
 
 // Kept for the session, so coming back to the schedule shows the same place.
 let choice: Choice | undefined;
+onLogout(() => {
+  choice = undefined;
+});
 
 function line(a: Appointment): HTMLElement {
   const zone = a.facility_timezone;
@@ -85,7 +88,10 @@ export async function scheduleView(ctx: ViewContext): Promise<Node> {
   const next = h('button', { type: 'button' }, 'Next');
   const body = h('div', { class: 'schedule-body', 'aria-live': 'polite' });
 
+  let generation = 0;
   const load = async () => {
+    generation += 1;
+    const mine = generation;
     c.view = view.value === 'week' ? 'week' : 'day';
     c.facility = facility.value;
     c.provider = provider.value;
@@ -106,6 +112,8 @@ export async function scheduleView(ctx: ViewContext): Promise<Node> {
           ordering: 'start_time',
         })}`,
       );
+      // A later click (Next, another provider) may have answered first: keep the newest.
+      if (mine !== generation) return;
       const facilityName = state.facilities.find((f) => f.id === c.facility)?.name ?? '';
       const who = c.provider
         ? personName(

@@ -6,7 +6,7 @@ import { ApiError, describeError, get, qs, type Page } from '../api';
 import { appointmentTable } from '../components';
 import { field, h, notice, select } from '../dom';
 import type { ViewContext } from '../routes';
-import { current } from '../state';
+import { current, onLogout } from '../state';
 import { STATUS_LABEL, type Appointment, type Status } from '../types';
 
 const PAGE_SIZE = 20;
@@ -20,6 +20,9 @@ interface Query {
 
 // Kept for the session, so coming back to Search shows the same results.
 let last: Query = { q: '', facility: '', status: '', page: 1 };
+onLogout(() => {
+  last = { q: '', facility: '', status: '', page: 1 };
+});
 
 export async function searchView(_ctx: ViewContext): Promise<Node> {
   const state = current();
