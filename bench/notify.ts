@@ -16,16 +16,14 @@
  * (a message count or Message-ID mismatch, a booking not answered 201). Servers and the
  * sink are killed by pid and temp dirs removed on every exit path, Ctrl+C included.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { cleanupAll, installCleanupHandlers } from './lib/cleanup';
 import { UsageError } from './lib/config';
 import { makeShape, tomorrowUtc, type Shape } from './lib/dataset';
+import { benchCommand, runBench, writeResults } from './lib/entry';
 import { log } from './lib/log';
 import { countStatus, formatCounts } from './lib/notify-counts';
 import { NOTIFY_USAGE, parseNotifyConfig, type NotifyBenchConfig } from './lib/notify-config';
 import { formatColumns, formatTable, machineInfo, mb, type Machine } from './lib/report';
-import { REPO_ROOT } from './lib/server';
 import { startSmtpSink } from './lib/smtp-sink';
 import {
   benchBookingWithDispatch,
@@ -36,20 +34,13 @@ import { benchDispatchThroughput, type ThroughputResult } from './notify-through
 
 /** Dispatch must not slow booking: p99 with dispatch at most this times p99 without. */
 const P99_LIMIT = 1.2;
-const RESULTS_FILE = join(REPO_ROOT, 'bench/results/notify-latest.json');
 
 interface Results {
   throughput?: ThroughputResult;
   booking?: BookingComparison;
 }
 
-function commandLine(argv: string[]): string {
-  const args = argv.join(' ');
-  if (process.env.npm_lifecycle_event === 'bench:notify') {
-    return `npm run bench:notify${args ? ` -- ${args}` : ''}`;
-  }
-  return `tsx bench/notify.ts${args ? ` ${args}` : ''}`;
-}
+const commandLine = (argv: string[]) => benchCommand('bench:notify', 'bench/notify.ts', argv);
 
 const fixed = (n: number | null | undefined, digits: number) =>
   n === null || n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(digits);
@@ -376,33 +367,21 @@ async function main(): Promise<number> {
   const totalSeconds = (performance.now() - started) / 1000;
 
   console.log(report(cfg, machine, shape, r));
-  mkdirSync(join(REPO_ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(
-    RESULTS_FILE,
-    `${JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        command: commandLine(cfg.argv),
-        machine,
-        config: { ...cfg, shape, day0: new Date(day0).toISOString() },
-        p99Limit: P99_LIMIT,
-        problems: problems(r),
-        results: r,
-        totalSeconds,
-      },
-      null,
-      2,
-    )}\n`,
+  writeResults(
+    'notify-latest.json',
+    {
+      date: new Date().toISOString(),
+      command: commandLine(cfg.argv),
+      machine,
+      config: { ...cfg, shape, day0: new Date(day0).toISOString() },
+      p99Limit: P99_LIMIT,
+      problems: problems(r),
+      results: r,
+      totalSeconds,
+    },
+    totalSeconds,
   );
-  console.log(`\nwrote ${RESULTS_FILE} (total ${totalSeconds.toFixed(0)}s)`);
   return problems(r).length > 0 ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  async (err: unknown) => {
-    console.error('bench failed:', err);
-    await cleanupAll();
-    process.exit(1);
-  },
-);
+runBench('bench', main, cleanupAll);

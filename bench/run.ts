@@ -10,13 +10,13 @@
  * Prints a table (and PASS/MISS), writes bench/results/latest.json. Servers are killed
  * by pid and temp dirs removed on every exit path, Ctrl+C included. See --help.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchCentral, type CentralResult } from './booking-central';
 import { benchEdge, type EdgeResult } from './booking-edge';
 import { cleanupAll, installCleanupHandlers } from './lib/cleanup';
 import { parseConfig, USAGE, UsageError, type BenchConfig } from './lib/config';
 import { makeShape, tomorrowUtc, type Shape } from './lib/dataset';
+import { benchCommand, RESULTS_DIR, runBench, writeResults } from './lib/entry';
 import { log } from './lib/log';
 import { formatProfile } from './lib/profile';
 import {
@@ -28,12 +28,10 @@ import {
   type Machine,
   type Row,
 } from './lib/report';
-import { REPO_ROOT } from './lib/server';
 import { benchRawPglite, type RawPgliteResult } from './raw-pglite';
 import { benchRawSqlite, type RawSqliteResult } from './raw-sqlite';
 
 const TARGETS = { ratio: 0.5, p99Ms: 25, rssBytes: 100 * 2 ** 20 };
-const RESULTS_DIR = join(REPO_ROOT, 'bench/results');
 
 interface Results {
   edge?: EdgeResult;
@@ -42,13 +40,7 @@ interface Results {
   rawPglite?: RawPgliteResult;
 }
 
-function commandLine(argv: string[]): string {
-  const args = argv.join(' ');
-  if (process.env.npm_lifecycle_event === 'bench') {
-    return `npm run bench${args ? ` -- ${args}` : ''}`;
-  }
-  return `tsx bench/run.ts${args ? ` ${args}` : ''}`;
-}
+const commandLine = (argv: string[]) => benchCommand('bench', 'bench/run.ts', argv);
 
 const OVERLAP_INDEXES = [
   'appointments_provider_start',
@@ -262,39 +254,26 @@ async function main(): Promise<number> {
   const totalSeconds = (performance.now() - started) / 1000;
 
   console.log(report(cfg, machine, shape, r));
-  const file = join(RESULTS_DIR, 'latest.json');
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(
-    file,
-    `${JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        command: commandLine(cfg.argv),
-        machine,
-        config: { ...cfg, shape, day0: new Date(day0).toISOString() },
-        targets: { ...TARGETS, rssMB: TARGETS.rssBytes / 2 ** 20 },
-        ratios: {
-          edgeVsRawSqlite: ratio(r.edge, r.rawSqlite) ?? null,
-          centralVsRawPglite: ratio(r.central, r.rawPglite) ?? null,
-        },
-        checks: edgeChecks(r),
-        results: r,
-        totalSeconds,
+  writeResults(
+    'latest.json',
+    {
+      date: new Date().toISOString(),
+      command: commandLine(cfg.argv),
+      machine,
+      config: { ...cfg, shape, day0: new Date(day0).toISOString() },
+      targets: { ...TARGETS, rssMB: TARGETS.rssBytes / 2 ** 20 },
+      ratios: {
+        edgeVsRawSqlite: ratio(r.edge, r.rawSqlite) ?? null,
+        centralVsRawPglite: ratio(r.central, r.rawPglite) ?? null,
       },
-      null,
-      2,
-    )}\n`,
+      checks: edgeChecks(r),
+      results: r,
+      totalSeconds,
+    },
+    totalSeconds,
   );
-  console.log(`\nwrote ${file} (total ${totalSeconds.toFixed(0)}s)`);
   const errors = (r.edge?.errors ?? 0) + (r.central?.errors ?? 0);
   return errors > 0 ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  async (err: unknown) => {
-    console.error('bench failed:', err);
-    await cleanupAll();
-    process.exit(1);
-  },
-);
+runBench('bench', main, cleanupAll);

@@ -16,13 +16,12 @@
  * and is stopped by pid, temp dirs are removed and the PostgreSQL database is dropped,
  * however the run ends. No assertions: targets are shown, a miss does not fail the run.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeShape, tomorrowUtc, type Shape } from './lib/dataset';
+import { benchCommand, RESULTS_DIR, runBench, writeResults } from './lib/entry';
 import { log } from './lib/log';
 import { formatProfile } from './lib/profile';
 import { formatChecks, machineInfo, mb, type Check, type Machine } from './lib/report';
-import { REPO_ROOT } from './lib/server';
 import { benchPushBytes, type PushBytesResult } from './lib/sync-bytes';
 import { benchCatchup, type CatchupResult } from './lib/sync-catchup';
 import {
@@ -43,7 +42,6 @@ import { benchRawPerRow, type RawPerRowResult } from './lib/sync-raw';
 import { benchReconcile, type ReconcileResult } from './lib/sync-reconcile';
 
 const TARGETS = { ratio: 0.5, gzipBytesPerMutation: 200, nodeRssBytes: 100 * 2 ** 20 };
-const RESULTS_DIR = join(REPO_ROOT, 'bench/results');
 
 interface ReconcileEntry {
   database: string;
@@ -62,13 +60,7 @@ interface SyncResults {
   notes: string[];
 }
 
-function commandLine(argv: string[]): string {
-  const args = argv.join(' ');
-  if (process.env.npm_lifecycle_event === 'bench:sync') {
-    return `npm run bench:sync${args ? ` -- ${args}` : ''}`;
-  }
-  return `tsx bench/sync.ts${args ? ` ${args}` : ''}`;
-}
+const commandLine = (argv: string[]) => benchCommand('bench:sync', 'bench/sync.ts', argv);
 
 const f0 = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(0));
 const f1 = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(1));
@@ -444,39 +436,26 @@ async function main(): Promise<number> {
   const totalSeconds = (performance.now() - started) / 1000;
 
   console.log(report(cfg, machine, shape, r));
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = join(RESULTS_DIR, 'sync-latest.json');
-  writeFileSync(
-    file,
-    `${JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        command: commandLine(cfg.argv),
-        machine,
-        config: {
-          ...cfg,
-          databaseUrl: cfg.databaseUrl ? '(given)' : null,
-          shape,
-          day0: new Date(day0).toISOString(),
-        },
-        targets: { ...TARGETS, nodeRssMB: TARGETS.nodeRssBytes / 2 ** 20 },
-        checks: checks(r),
-        results: r,
-        totalSeconds,
+  writeResults(
+    'sync-latest.json',
+    {
+      date: new Date().toISOString(),
+      command: commandLine(cfg.argv),
+      machine,
+      config: {
+        ...cfg,
+        databaseUrl: cfg.databaseUrl ? '(given)' : null,
+        shape,
+        day0: new Date(day0).toISOString(),
       },
-      null,
-      2,
-    )}\n`,
+      targets: { ...TARGETS, nodeRssMB: TARGETS.nodeRssBytes / 2 ** 20 },
+      checks: checks(r),
+      results: r,
+      totalSeconds,
+    },
+    totalSeconds,
   );
-  console.log(`\nwrote ${file} (total ${totalSeconds.toFixed(0)}s)`);
   return failed ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  async (err: unknown) => {
-    console.error('bench:sync failed:', err);
-    await syncCleanupAll();
-    process.exit(1);
-  },
-);
+runBench('bench:sync', main, syncCleanupAll);

@@ -19,14 +19,13 @@
  * Prints tables, writes bench/results/ui-latest.json. Servers are killed by pid and temp
  * dirs removed on every exit path (bench/lib/cleanup.ts). See --help.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { cleanupAll, installCleanupHandlers, removeTempDir } from './lib/cleanup';
 import { makeShape, seedDays, tomorrowUtc, type Shape } from './lib/dataset';
+import { benchCommand, runBench, writeResults } from './lib/entry';
 import { log } from './lib/log';
 import { formatColumns, machineInfo, type Machine } from './lib/report';
 import { PROVIDER_PASSWORD } from './lib/seed';
-import { REPO_ROOT, type ServerProcess } from './lib/server';
+import type { ServerProcess } from './lib/server';
 import { summarize, type LatencySummary } from './lib/stats';
 import { benchAssets, type AssetResult } from './lib/ui-assets';
 import { benchBrowser, type ApiCall, type BrowserResult } from './lib/ui-browser';
@@ -43,7 +42,6 @@ import { benchScheduleHttp, type HttpRangeResult } from './lib/ui-schedule';
 import { seedEdgeDataDir } from './lib/ui-seed';
 import { uiRanges, type ScheduleRange } from './lib/ui-zone';
 
-const RESULTS_DIR = join(REPO_ROOT, 'bench/results');
 const SCOPE = 'ui';
 /** The booking benchmark's shape: 10 clients (so 50 providers), 2000 patients. */
 const CLIENTS = 10;
@@ -64,13 +62,7 @@ interface UiResults {
   end?: { memory: ProcMemory; children: ChildProc[] };
 }
 
-function commandLine(argv: string[]): string {
-  const args = argv.join(' ');
-  if (process.env.npm_lifecycle_event === 'bench:ui') {
-    return `npm run bench:ui${args ? ` -- ${args}` : ''}`;
-  }
-  return `tsx bench/ui.ts${args ? ` ${args}` : ''}`;
-}
+const commandLine = (argv: string[]) => benchCommand('bench:ui', 'bench/ui.ts', argv);
 
 const f0 = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(0));
 const f1 = (n: number | undefined) => (n === undefined || !Number.isFinite(n) ? '-' : n.toFixed(1));
@@ -447,41 +439,28 @@ async function main(): Promise<number> {
     ids: undefined,
     idCount: x.ids.length,
   });
-  const file = join(RESULTS_DIR, 'ui-latest.json');
-  mkdirSync(RESULTS_DIR, { recursive: true });
-  writeFileSync(
-    file,
-    `${JSON.stringify(
-      {
-        date: new Date().toISOString(),
-        command: commandLine(cfg.argv),
-        machine,
-        config: { ...cfg, shape, day0: new Date(day0).toISOString() },
-        results: {
-          ...r,
-          ranges: r.ranges?.map((g) => ({
-            ...g,
-            fromIso: new Date(g.from).toISOString(),
-            beforeIso: new Date(g.before).toISOString(),
-          })),
-          http: r.http && { ...r.http, results: r.http.results.map(strip) },
-          raw: r.raw?.map(strip),
-        },
-        totalSeconds,
+  writeResults(
+    'ui-latest.json',
+    {
+      date: new Date().toISOString(),
+      command: commandLine(cfg.argv),
+      machine,
+      config: { ...cfg, shape, day0: new Date(day0).toISOString() },
+      results: {
+        ...r,
+        ranges: r.ranges?.map((g) => ({
+          ...g,
+          fromIso: new Date(g.from).toISOString(),
+          beforeIso: new Date(g.before).toISOString(),
+        })),
+        http: r.http && { ...r.http, results: r.http.results.map(strip) },
+        raw: r.raw?.map(strip),
       },
-      null,
-      2,
-    )}\n`,
+      totalSeconds,
+    },
+    totalSeconds,
   );
-  console.log(`\nwrote ${file} (total ${totalSeconds.toFixed(0)}s)`);
   return failed ? 1 : 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  async (err: unknown) => {
-    console.error('bench:ui failed:', err);
-    await cleanupAll();
-    process.exit(1);
-  },
-);
+runBench('bench:ui', main, cleanupAll);
