@@ -12,18 +12,15 @@
  * zone instead of the facility's would be caught. `CLINIC_SCREENSHOTS=1` saves the
  * screenshots to docs/screenshots/.
  */
-import { type Browser, type Locator, type Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type Locator, type Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   chooseOption,
   dateIn,
-  diagnose,
-  launchBrowser,
   logInWithForm,
   mainNav,
   navigate,
   openRoute,
-  openSession,
   screenshot,
   selectedLabel,
   statusMessage,
@@ -33,14 +30,16 @@ import {
   type BrowserSession,
   expectLabelledAndFits,
   expectLoginScreenFits,
+  browserSuite,
 } from '../support/browser';
 import {
   createCluster,
+  loginWhenSynced,
+  waitForPatients,
   enrollNode,
   seedRegion,
   waitUntil,
   type CentralServer,
-  type EdgeServer,
   type EnrolledNode,
   type ProxiedEdge,
   type Region,
@@ -65,7 +64,6 @@ interface Pair {
 const cluster = createCluster();
 let central: CentralServer;
 let region: Region;
-let browser: Browser;
 let admin: { username: string; password: string };
 let patients: [Person, Person];
 const nodes: { node: EnrolledNode; edge: ProxiedEdge; token: string }[] = [];
@@ -80,30 +78,15 @@ const pairs: Pair[] = [
 /** Where the move test moves the appointment at B of pairs[2]. */
 const MOVED_TO = '17:40';
 
-const sessions: { label: string; session: BrowserSession }[] = [];
+const suite = browserSuite(cluster);
+const { sessions } = suite;
 let desk: BrowserSession;
 
-async function newSession(label: string, viewport: 'desktop' | 'phone' = 'desktop') {
-  const session = await openSession(browser, { viewport, baseURL: central.url });
-  sessions.push({ label, session });
-  return session;
-}
+const newSession = (label: string, viewport: 'desktop' | 'phone' = 'desktop') =>
+  suite.newSession(label, central.url, viewport);
 
 function open(page: Page, route: string): Promise<void> {
   return openRoute(page, central.url, route, admin);
-}
-
-function loginWhenSynced(edge: EdgeServer): Promise<string> {
-  return waitUntil(
-    async () => {
-      const res = await edge.api('POST', '/api/v1/auth/token/', {
-        username: region.provider.username,
-        password: region.provider.password,
-      });
-      return res.status === 200 ? (res.body.access as string) : undefined;
-    },
-    { timeoutMs: 60_000, intervalMs: 500, message: 'the provider never arrived on the node' },
-  );
 }
 
 /** Open conflicts on central, as the admin. */
@@ -119,7 +102,7 @@ async function openConflicts(): Promise<{ id: string; kind: string; appointments
 
 beforeAll(async () => {
   try {
-    [browser, central] = await Promise.all([launchBrowser(), cluster.startCentral()]);
+    [, central] = await Promise.all([suite.launch(), cluster.startCentral()]);
     admin = central.admin;
     region = await seedRegion(central);
     const adminToken = await central.adminToken();
@@ -138,22 +121,14 @@ beforeAll(async () => {
       const edge = await cluster.startEdge({ central, token: node.token });
       nodes.push({ node, edge, token: '' });
     }
-    for (const n of nodes) n.token = await loginWhenSynced(n.edge);
-    // Users arrive before patients: wait for each node's patient.
+    for (const n of nodes) n.token = await loginWhenSynced(n.edge, region.provider);
     for (const i of [0, 1] as const) {
       const { edge, token } = nodes[i]!;
-      await waitUntil(
-        async () => {
-          await edge.syncRun(token);
-          const res = await edge.api(
-            'GET',
-            `/api/v1/patients/${patients[i].id}/`,
-            undefined,
-            token,
-          );
-          return res.status === 200;
-        },
-        { timeoutMs: 60_000, intervalMs: 500, message: `the patient never arrived on node ${i}` },
+      await waitForPatients(
+        edge,
+        token,
+        [patients[i].id],
+        `the patient never arrived on node ${i}`,
       );
     }
 
@@ -203,20 +178,6 @@ beforeAll(async () => {
     throw err;
   }
 }, 180_000);
-
-afterAll(async () => {
-  for (const n of nodes) n.edge.proxy.heal();
-  for (const { session } of sessions) await session.close().catch(() => {});
-  await browser?.close();
-  await cluster.stopAll();
-});
-
-beforeEach(({ onTestFailed }) => {
-  onTestFailed(async () => {
-    for (const { label, session } of sessions) console.log(await diagnose(session, label));
-    console.log(cluster.logs());
-  }, 30_000);
-});
 
 /** The conflict article of a pair in the queue (told apart by the pair's two times). */
 function article(page: Page, pair: Pair): Locator {

@@ -11,21 +11,18 @@
  * the facility's would be caught. `CLINIC_SCREENSHOTS=1` saves the screenshots to
  * docs/screenshots/.
  */
-import { type Browser, type Page } from 'playwright-core';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type Page } from 'playwright-core';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   alertMessage,
   chooseOption,
   dateIn,
-  diagnose,
   documentCookie,
   focusedElement,
-  launchBrowser,
   logInWithForm,
   mainNav,
   navigate,
   openRoute,
-  openSession,
   pageText,
   screenshot,
   statusMessage,
@@ -40,9 +37,12 @@ import {
   type BrowserSession,
   expectLabelledAndFits,
   expectLoginScreenFits,
+  browserSuite,
 } from '../support/browser';
 import {
   createCluster,
+  loginWhenSynced,
+  waitForPatients,
   enrollNode,
   seedRegion,
   waitUntil,
@@ -67,7 +67,6 @@ const cluster = createCluster();
 let central: CentralServer;
 let edge: ProxiedEdge;
 let region: Region;
-let browser: Browser;
 /** The provider's bearer token on the node, for checks through the API. */
 let token: string;
 let provider: { username: string; password: string; first: string; last: string };
@@ -79,7 +78,8 @@ let tag: string;
 /** Tomorrow in Nairobi, `YYYY-MM-DD`. */
 const tomorrow = dateIn(ZONE, 1);
 
-const sessions: { label: string; session: BrowserSession }[] = [];
+const suite = browserSuite(cluster);
+const { sessions } = suite;
 /** The desktop session: logged in by the first test, reused by the others. */
 let desk: BrowserSession;
 /** Set by the booking test (and cancelled by a later one). */
@@ -87,11 +87,8 @@ let bookedId: string | undefined;
 /** Set by the offline test: a scheduled appointment. */
 let offlineId: string | undefined;
 
-async function newSession(label: string, viewport: 'desktop' | 'phone' = 'desktop') {
-  const session = await openSession(browser, { viewport, baseURL: edge.url });
-  sessions.push({ label, session });
-  return session;
-}
+const newSession = (label: string, viewport: 'desktop' | 'phone' = 'desktop') =>
+  suite.newSession(label, edge.url, viewport);
 
 function open(page: Page, route: string): Promise<void> {
   return openRoute(page, edge.url, route, provider);
@@ -99,7 +96,7 @@ function open(page: Page, route: string): Promise<void> {
 
 beforeAll(async () => {
   try {
-    [browser, central] = await Promise.all([launchBrowser(), cluster.startCentral()]);
+    [, central] = await Promise.all([suite.launch(), cluster.startCentral()]);
     region = await seedRegion(central);
     facilityA = region.facilities[0];
     const admin = await central.adminToken();
@@ -140,48 +137,14 @@ beforeAll(async () => {
       facilities: [facilityA.id],
     });
     edge = await cluster.startEdge({ central, token: node.token });
-    token = await waitUntil(
-      async () => {
-        const res = await edge.api('POST', '/api/v1/auth/token/', {
-          username: provider.username,
-          password: provider.password,
-        });
-        return res.status === 200 ? (res.body.access as string) : undefined;
-      },
-      { timeoutMs: 60_000, intervalMs: 500, message: 'the provider never arrived on the node' },
-    );
-    // Users arrive before patients: wait for both patients of facility A.
-    await waitUntil(
-      async () => {
-        await edge.syncRun(token);
-        for (const p of [wanjiru, baraka]) {
-          const res = await edge.api('GET', `/api/v1/patients/${p.id}/`, undefined, token);
-          if (res.status !== 200) return false;
-        }
-        return true;
-      },
-      { timeoutMs: 60_000, intervalMs: 500, message: 'the patients never arrived on the node' },
-    );
+    token = await loginWhenSynced(edge, provider);
+    await waitForPatients(edge, token, [wanjiru.id, baraka.id]);
     desk = await newSession('desktop');
   } catch (err) {
     console.log(cluster.logs());
     throw err;
   }
 }, 120_000);
-
-afterAll(async () => {
-  edge?.proxy.heal();
-  for (const { session } of sessions) await session.close().catch(() => {});
-  await browser?.close();
-  await cluster.stopAll();
-});
-
-beforeEach(({ onTestFailed }) => {
-  onTestFailed(async () => {
-    for (const { label, session } of sessions) console.log(await diagnose(session, label));
-    console.log(cluster.logs());
-  }, 30_000);
-});
 
 /** The appointment page of the booking test; fails clearly when that test did not book. */
 function booked(): string {

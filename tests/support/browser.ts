@@ -24,7 +24,8 @@ import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect } from 'vitest';
+import { afterAll, beforeEach, expect } from 'vitest';
+import type { Cluster } from './cluster';
 import {
   chromium,
   type Browser,
@@ -755,4 +756,52 @@ export async function expectLoginScreenFits(desktop: Page, phone: Page): Promise
     await layoutWidth(phone),
     'a phone lays the page out 390 px wide (needs <meta name="viewport" content="width=device-width">)',
   ).toBe(PHONE.width);
+}
+
+/** The browser and sessions of one test file (see {@link browserSuite}). */
+export interface BrowserSuite {
+  /** Every session opened so far, with its label (for the "no other host" checks). */
+  readonly sessions: { label: string; session: BrowserSession }[];
+  /** Starts Chromium; call once, in `beforeAll`. */
+  launch(): Promise<Browser>;
+  /** A new session on `baseURL`, closed and diagnosed by the suite. */
+  newSession(
+    label: string,
+    baseURL: string,
+    viewport?: 'desktop' | 'phone',
+  ): Promise<BrowserSession>;
+}
+
+/**
+ * Registers the hooks every browser test file needs: when a test fails, each session's
+ * state (`diagnose`) and the cluster's logs are printed; at the end the sessions, the
+ * browser and the cluster are closed.
+ */
+export function browserSuite(cluster: Cluster): BrowserSuite {
+  const sessions: { label: string; session: BrowserSession }[] = [];
+  let browser: Browser | undefined;
+  beforeEach(({ onTestFailed }) => {
+    onTestFailed(async () => {
+      for (const { label, session } of sessions) console.log(await diagnose(session, label));
+      console.log(cluster.logs());
+    }, 30_000);
+  });
+  afterAll(async () => {
+    for (const { session } of sessions) await session.close().catch(() => {});
+    await browser?.close();
+    await cluster.stopAll();
+  });
+  return {
+    sessions,
+    async launch() {
+      browser = await launchBrowser();
+      return browser;
+    },
+    async newSession(label, baseURL, viewport = 'desktop') {
+      if (!browser) throw new Error('browserSuite: launch() first');
+      const session = await openSession(browser, { viewport, baseURL });
+      sessions.push({ label, session });
+      return session;
+    },
+  };
 }

@@ -629,3 +629,43 @@ export function appointmentBody(
     end_time: new Date(start + (options.minutes ?? 30) * minute).toISOString(),
   };
 }
+
+/** Logs `user` in on the node once central's users have reached it; the access token. */
+export function loginWhenSynced(
+  edge: EdgeServer,
+  user: { username: string; password: string },
+): Promise<string> {
+  return waitUntil(
+    async () => {
+      const res = await edge.api('POST', '/api/v1/auth/token/', {
+        username: user.username,
+        password: user.password,
+      });
+      return res.status === 200 ? (res.body.access as string) : undefined;
+    },
+    { timeoutMs: 60_000, intervalMs: 500, message: 'the provider never arrived on the node' },
+  );
+}
+
+/**
+ * Forces sync cycles on the node until every patient in `ids` is there (users arrive
+ * before patients, so a login alone does not mean they have).
+ */
+export function waitForPatients(
+  edge: EdgeServer,
+  token: string,
+  ids: string[],
+  message = 'the patients never arrived on the node',
+): Promise<boolean> {
+  return waitUntil(
+    async () => {
+      await edge.syncRun(token);
+      for (const id of ids) {
+        const res = await edge.api('GET', `/api/v1/patients/${id}/`, undefined, token);
+        if (res.status !== 200) return false;
+      }
+      return true;
+    },
+    { timeoutMs: 60_000, intervalMs: 500, message },
+  );
+}
