@@ -6,7 +6,7 @@
 import { describeError, post } from './api';
 import { debounce, field, h, select, uid } from './dom';
 import { dateIn, timeIn, zonedToUtc } from './time';
-import type { ConflictCheck } from './types';
+import type { Appointment, ConflictCheck } from './types';
 
 export const DURATIONS = [15, 20, 30, 45, 60, 90, 120];
 
@@ -150,4 +150,20 @@ export function slotPicker(opts: SlotOptions): SlotPicker {
     zoneNote,
   );
   return { fields, result, value, recheck };
+}
+
+/** The picker for a new time of an existing appointment (its own zone, length and ids). */
+export function moveSlot(a: Appointment): SlotPicker {
+  return slotPicker({
+    labels: { date: 'New date', time: 'New start time', duration: 'New duration' },
+    timeZone: () => a.facility_timezone,
+    context: () => ({
+      patient: a.patient,
+      provider: a.provider,
+      facility: a.facility,
+      exclude: a.id,
+    }),
+    initial: { start: Date.parse(a.start_time), durationMinutes: a.duration_minutes },
+    resultId: 'conflict-check',
+  });
 }

@@ -8,7 +8,7 @@ import { confirmCancel, statusBadge } from '../components';
 import { h, mount, notice } from '../dom';
 import { takeFlash } from '../flash';
 import type { ViewContext } from '../routes';
-import { slotPicker } from '../slot';
+import { moveSlot } from '../slot';
 import { dateTimeLabel, LOCAL_ZONE, rangeLabel } from '../time';
 import { CONFLICT_KIND_LABEL, humanize, type AppointmentDetail } from '../types';
 
@@ -60,18 +60,7 @@ export async function appointmentView(ctx: ViewContext): Promise<Node> {
           return;
         }
         reschedule.setAttribute('aria-expanded', 'true');
-        const slot = slotPicker({
-          labels: { date: 'New date', time: 'New start time', duration: 'New duration' },
-          timeZone: () => zone,
-          context: () => ({
-            patient: a.patient,
-            provider: a.provider,
-            facility: a.facility,
-            exclude: a.id,
-          }),
-          initial: { start: Date.parse(a.start_time), durationMinutes: a.duration_minutes },
-          resultId: 'conflict-check',
-        });
+        const slot = moveSlot(a);
         const save = h('button', { type: 'submit', class: 'primary' }, 'Save new time');
         const form = h(
           'form',

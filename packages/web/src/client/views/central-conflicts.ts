@@ -8,7 +8,7 @@ import { describeError, getAll, patch, post } from '../api';
 import { appointmentCard, confirmCancel } from '../components';
 import { field, h, notice, select } from '../dom';
 import type { ViewContext } from '../routes';
-import { slotPicker } from '../slot';
+import { moveSlot } from '../slot';
 import { current, facilityById, onLogout, personName, zoneOf } from '../state';
 import { dateTimeLabel, LOCAL_ZONE, rangeLabel } from '../time';
 import {
@@ -20,7 +20,7 @@ import {
   type NodeInfo,
   type Status,
 } from '../types';
-import { conflictAppointments, unknownAppointment } from './conflicts';
+import { unknownAppointment, withAppointments } from './conflicts';
 
 type Show = 'open' | 'resolved' | 'all';
 
@@ -35,21 +35,6 @@ let shown: Show = 'open';
 onLogout(() => {
   shown = 'open';
 });
-
-/** `fn` over `items`, at most `limit` at a time, results in order. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>) {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next;
-      next += 1;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 async function fetchConflicts(show: Show): Promise<Conflict[]> {
   if (show !== 'all') return getAll<Conflict>(`/conflicts/?status=${show}`);
@@ -255,18 +240,7 @@ export async function centralConflictsView(ctx: ViewContext): Promise<Node> {
         closeMove = close;
         move.setAttribute('aria-expanded', 'true');
         cardMessages.replaceChildren();
-        const slot = slotPicker({
-          labels: { date: 'New date', time: 'New start time', duration: 'New duration' },
-          timeZone: () => a.facility_timezone,
-          context: () => ({
-            patient: a.patient,
-            provider: a.provider,
-            facility: a.facility,
-            exclude: a.id,
-          }),
-          initial: { start: Date.parse(a.start_time), durationMinutes: a.duration_minutes },
-          resultId: 'conflict-check',
-        });
+        const slot = moveSlot(a);
         const moveMessages = h('div', { class: 'messages' });
         const save = h('button', { type: 'submit', class: 'primary' }, 'Save move');
         const form = h(
@@ -378,7 +352,7 @@ export async function centralConflictsView(ctx: ViewContext): Promise<Node> {
     const which = shown;
     const conflicts = await fetchConflicts(which);
     const [withAppts, nodes] = await Promise.all([
-      mapLimit(conflicts, 6, async (c) => ({ c, appts: await conflictAppointments(c) })),
+      withAppointments(conflicts),
       conflicts.some((c) => c.kind === 'edit') ? names() : Promise.resolve(new Map()),
     ]);
     if (mine !== generation) return;

@@ -22,6 +22,28 @@ export async function conflictAppointments(c: Conflict): Promise<(Appointment | 
   );
 }
 
+/** `fn` over `items`, at most `limit` at a time, results in order. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>) {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next;
+      next += 1;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+/** Each conflict with its appointments, fetched six at a time (a long queue stays gentle). */
+export function withAppointments(
+  conflicts: Conflict[],
+): Promise<{ c: Conflict; appts: (Appointment | string)[] }[]> {
+  return mapLimit(conflicts, 6, async (c) => ({ c, appts: await conflictAppointments(c) }));
+}
+
 export function unknownAppointment(id: string): HTMLElement {
   return h(
     'section',
@@ -33,22 +55,19 @@ export function unknownAppointment(id: string): HTMLElement {
 
 export async function conflictsView(_ctx: ViewContext): Promise<Node> {
   const open = await getAll<Conflict>('/conflicts/?status=open');
-  const items = await Promise.all(
-    open.map(async (c) => {
-      const appts = await conflictAppointments(c);
-      const label = `${CONFLICT_KIND_LABEL[c.kind]} detected ${dateTimeLabel(Date.parse(c.detected_at), LOCAL_ZONE)}`;
-      return h(
-        'article',
-        { class: 'conflict', 'aria-label': label },
-        h('h2', {}, label),
-        h(
-          'div',
-          { class: 'pair' },
-          appts.map((a) => (typeof a === 'string' ? unknownAppointment(a) : appointmentCard(a))),
-        ),
-      );
-    }),
-  );
+  const items = (await withAppointments(open)).map(({ c, appts }) => {
+    const label = `${CONFLICT_KIND_LABEL[c.kind]} detected ${dateTimeLabel(Date.parse(c.detected_at), LOCAL_ZONE)}`;
+    return h(
+      'article',
+      { class: 'conflict', 'aria-label': label },
+      h('h2', {}, label),
+      h(
+        'div',
+        { class: 'pair' },
+        appts.map((a) => (typeof a === 'string' ? unknownAppointment(a) : appointmentCard(a))),
+      ),
+    );
+  });
   return h(
     'section',
     {},
