@@ -1,16 +1,29 @@
 /**
  * Request validation with zod through @hono/zod-validator, reporting problems the way
- * Django REST framework does: `{field: ["message", ...]}` with a 400.
+ * Django REST framework does: `{field: ["message", ...]}` with a 400. A JSON body is first
+ * checked against API_JSON_BOUNDS (domain/json-bounds.ts) without parsing it: a body nested
+ * too deep or holding too many values is a 400 `{detail}` before JSON.parse or zod sees it.
  */
+import { checkJsonBounds, describeJsonRefusal, type JsonBounds } from '@clinic/domain';
 import { zValidator } from '@hono/zod-validator';
-import type { ValidationTargets } from 'hono';
+import type { Context, ValidationTargets } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { z } from 'zod';
+
+/**
+ * Limits on a JSON request body. The API's bodies nest 3 levels and hold tens of values
+ * (a user's facilities: at most 100); the bounds leave room and stop the costly cases.
+ */
+export const API_JSON_BOUNDS: JsonBounds = { maxDepth: 32, maxItems: 10_000 };
+
+const JSON_MEDIA = /^application\/([\w.-]+\+)?json$/i;
 
 type ZodIssue = z.core.$ZodIssue;
 
 /** DRF's wording for the common failures, keyed by zod issue code. */
 function drfMessage(issue: z.core.$ZodRawIssue): string | undefined {
-  if (issue.input === undefined && issue.code === 'invalid_type') return 'This field is required.';
+  // Whatever the check (a type, an enum's choices), a missing value is DRF's "required".
+  if (issue.input === undefined && issue.code !== 'custom') return 'This field is required.';
   if (issue.input === null && issue.code === 'invalid_type') return 'This field may not be null.';
   switch (issue.code) {
     case 'invalid_type':
@@ -52,7 +65,7 @@ export function validate<T extends z.ZodType, Target extends keyof ValidationTar
   target: Target,
   schema: T,
 ) {
-  return zValidator(
+  const validator = zValidator(
     target,
     schema,
     (result, c) => {
@@ -63,4 +76,31 @@ export function validate<T extends z.ZodType, Target extends keyof ValidationTar
         (s as z.ZodType).safeParseAsync(value, { error: drfMessage }) as never,
     },
   );
+  if (target !== 'json') return validator;
+  const bounded: typeof validator = async (c, next) => {
+    await refuseUnboundedJson(c);
+    return validator(c, next);
+  };
+  return bounded;
+}
+
+/**
+ * Reads a JSON body as text and refuses it when it passes API_JSON_BOUNDS. The text stays in
+ * Hono's body cache, so the validator parses it once, after this check, and a malformed
+ * body still answers "Malformed JSON in request body".
+ */
+async function refuseUnboundedJson(c: Context): Promise<void> {
+  const media = (c.req.header('Content-Type') ?? '').split(';')[0]?.trim() ?? '';
+  if (!JSON_MEDIA.test(media)) return;
+  let text: string;
+  try {
+    text = await c.req.text();
+  } catch {
+    // The body could not be read (the client went away): as the validator would say.
+    throw new HTTPException(400, { message: 'Malformed JSON in request body' });
+  }
+  const refusal = checkJsonBounds(text, API_JSON_BOUNDS);
+  if (refusal) {
+    throw new HTTPException(400, { message: describeJsonRefusal(refusal, API_JSON_BOUNDS) });
+  }
 }

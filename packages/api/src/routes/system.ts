@@ -36,10 +36,12 @@ export function systemRoutes(deps: ApiDeps, docs: ApiDocs) {
   });
 
   app.get('/api/v1/docs', (c) => {
+    // frame-ancestors and X-Frame-Options: no other page may frame this one (clickjacking).
     c.header(
       'Content-Security-Policy',
-      "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
+      "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; frame-ancestors 'none'",
     );
+    c.header('X-Frame-Options', 'DENY');
     return c.html(DOCS_PAGE);
   });
 
