@@ -86,7 +86,7 @@ describe('clinic CLI', () => {
     expect(missing.output()).toMatch(/--data DIR is required/);
     const unpaired = start(['edge', '--data', tempDir(), '--admin-user', 'x']);
     expect(await unpaired.exited).toBe(2);
-    expect(help.output()).toContain('--central URL --token T');
+    expect(help.output()).toContain('--central URL --token-file F');
     // Enrolling needs both; a central that is not there is named in the error.
     const half = start([
       'edge',

@@ -4,16 +4,22 @@
  * nodes, the push reconciler that finds late conflicts, and the shape server the nodes
  * pull from (sync/SPEC.md). Wiring only.
  */
-import { startNode, systemClock, type RunningNode, type StartNodeOptions } from '@clinic/server';
+import {
+  openInDataDir,
+  startNode,
+  systemClock,
+  type RunningNode,
+  type StartNodeOptions,
+} from '@clinic/server';
 import {
   createCentralSyncStore,
+  createLoginThrottleStore,
   openPgliteStore,
   openPostgresStore,
   type PgStore,
 } from '@clinic/store-postgres';
 import { centralSyncRoutes, createNodeService, createReconciler } from '@clinic/sync';
 import { createUuidV7Generator } from '@clinic/domain';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCentralShape } from './central-shape';
 
@@ -40,12 +46,14 @@ export async function openCentralStore(dataDir: string, databaseUrl?: string): P
 export function centralParts(
   store: PgStore,
   options: { liveTimeoutMs?: number | undefined } = {},
-): Pick<StartNodeOptions, 'ports' | 'hooks' | 'attach'> {
+): Pick<StartNodeOptions, 'ports' | 'hooks' | 'attach' | 'throttle'> {
   const sync = createCentralSyncStore(store);
   const clock = systemClock;
   const nodes = createNodeService({ sync, reads: store, ids: createUuidV7Generator(clock), clock });
   return {
     ports: { nodes },
+    // Login counters in the database: every central process on one server shares them.
+    throttle: createLoginThrottleStore(store.db, clock.now),
     // Central's own writes re-check the conflicts of the appointment they change.
     hooks: ({ conflicts }) => ({
       appointmentWritten: (tx, change) => conflicts.recheck(tx, change.after),
@@ -81,8 +89,10 @@ export function centralParts(
 }
 
 export async function startCentral(opts: CentralOptions): Promise<RunningCentral> {
-  mkdirSync(opts.dataDir, { recursive: true });
   const { databaseUrl, liveTimeoutMs, ...rest } = opts;
-  const store = await openCentralStore(opts.dataDir, databaseUrl);
+  // The directory 0700, PGlite's files 0600 (PGlite writes its first cluster 0666).
+  const store = await openInDataDir(opts.dataDir, opts.logger, () =>
+    openCentralStore(opts.dataDir, databaseUrl),
+  );
   return startNode({ ...rest, role: 'central', store, ...centralParts(store, { liveTimeoutMs }) });
 }

@@ -15,6 +15,10 @@ import {
   seedDemoData,
 } from './demo-data';
 
+// Before anything creates a file: a node's databases and keys are its user's alone
+// (directories 0700, files 0600), whatever umask the shell or service manager left.
+process.umask(0o077);
+
 const VERSION = (
   JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
     version: string;
@@ -45,6 +49,11 @@ function onShutdown(running: Stoppable[]): void {
   process.once('SIGTERM', () => stop('SIGTERM'));
 }
 
+/** Says at start which proxies the node believes about the client's address. */
+function trustingLine(proxies: readonly string[]): string {
+  return `client addresses from X-Forwarded-For when the peer is a trusted proxy: ${proxies.join(', ')}`;
+}
+
 // Each command loads only what it runs: a clinic node never loads PGlite or pg (~46 MB).
 const loadCentral = () => import('@clinic/central');
 const loadEdge = () => import('@clinic/edge');
@@ -63,9 +72,15 @@ async function demoNodeToken(
 }
 
 async function runDemo(config: DemoConfig, running: Stoppable[]): Promise<void> {
-  const [{ startCentral }, { startEdge }] = await Promise.all([loadCentral(), loadEdge()]);
+  const [{ startCentral }, { startEdge }, { prepareDataDir }] = await Promise.all([
+    loadCentral(),
+    loadEdge(),
+    import('@clinic/server'),
+  ]);
   const logger = createLogger({ level: config.logLevel });
   const data = resolve(config.data);
+  // ./data itself, not only central/ and clinic/ under it.
+  prepareDataDir(data, logger);
   console.log(`Starting the demo (data in ${data}; the first start takes a few seconds)…`);
   // The demo sends nothing: central writes each email and SMS to this output instead,
   // once the banner is out (the demo data's own notices are only counted before that).
@@ -139,6 +154,7 @@ async function runDemo(config: DemoConfig, running: Stoppable[]): Promise<void> 
 
 async function main(): Promise<void> {
   const parsed = parseCommand(process.argv.slice(2), process.env);
+  if ('warnings' in parsed) for (const w of parsed.warnings) console.error(`clinic: warning: ${w}`);
   const running: Stoppable[] = [];
   if (parsed.command !== 'help' && parsed.command !== 'version') onShutdown(running);
   switch (parsed.command) {
@@ -162,6 +178,7 @@ async function main(): Promise<void> {
         host: c.host,
         dataDir: resolve(c.data),
         ...(c.databaseUrl && { databaseUrl: c.databaseUrl }),
+        trustedProxies: c.trustedProxies,
         logger,
         version: VERSION,
         ...(c.adminUser &&
@@ -172,6 +189,7 @@ async function main(): Promise<void> {
         `central listening on ${central.server.url} (database: ${central.runtime.store.kind})`,
       );
       console.log(notify.summary);
+      if (c.trustedProxies.length > 0) console.log(trustingLine(c.trustedProxies));
       return;
     }
     case 'edge': {
@@ -188,12 +206,14 @@ async function main(): Promise<void> {
         version: VERSION,
         central: c.central,
         token: c.token,
+        trustedProxies: c.trustedProxies,
         ...(c.adminUser &&
           c.adminPassword && { admin: { username: c.adminUser, password: c.adminPassword } }),
       });
       running.push(edge);
       console.log(`clinic node listening on ${edge.server.url} (node ${edge.runtime.nodeId})`);
       console.log(notify.summary);
+      if (c.trustedProxies.length > 0) console.log(trustingLine(c.trustedProxies));
       console.log(
         edge.enrollment
           ? `syncing with central ${edge.enrollment.centralUrl} as "${edge.enrollment.name}"`

@@ -5,7 +5,7 @@
  */
 import type { SyncPort } from '@clinic/api';
 import { DomainError, ErrorCode } from '@clinic/domain';
-import { startNode, type RunningNode, type StartNodeOptions } from '@clinic/server';
+import { openInDataDir, startNode, type RunningNode, type StartNodeOptions } from '@clinic/server';
 import { createOutboxStore, openSqliteStore, type SqliteStore } from '@clinic/store-sqlite';
 import {
   createSyncEngine,
@@ -14,7 +14,6 @@ import {
   type Enrollment,
   type SyncEngine,
 } from '@clinic/sync';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createEdgePull } from './edge-pull';
 
@@ -36,6 +35,9 @@ export interface RunningEdge extends RunningNode {
 
 export const EDGE_DB_FILE = 'clinic.db';
 
+const NOT_ENROLLED =
+  'This node is not enrolled with central (start it with --central and --token).';
+
 /** The sync endpoints of a node that was never enrolled: honest, never pretending. */
 function standaloneSync(store: SqliteStore): SyncPort {
   const outbox = createOutboxStore(store);
@@ -49,7 +51,9 @@ function standaloneSync(store: SqliteStore): SyncPort {
         last_push_at: null,
         last_pull_at: null,
         last_success_at: null,
-        last_error: 'This node is not enrolled with central (start it with --central and --token).',
+        last_error: NOT_ENROLLED,
+        push_error: NOT_ENROLLED,
+        pull_error: NOT_ENROLLED,
         rejected: await outbox.rejected(50),
         open_conflicts: await outbox.countOpenConflicts(),
       };
@@ -63,8 +67,10 @@ function standaloneSync(store: SqliteStore): SyncPort {
 }
 
 export async function startEdge(opts: EdgeOptions): Promise<RunningEdge> {
-  mkdirSync(opts.dataDir, { recursive: true });
-  const store = openSqliteStore({ file: join(opts.dataDir, EDGE_DB_FILE) });
+  // The directory 0700, the database 0600 (it holds the sync token and password hashes).
+  const store = await openInDataDir(opts.dataDir, opts.logger, () =>
+    openSqliteStore({ file: join(opts.dataDir, EDGE_DB_FILE) }),
+  );
   let enrollment: Enrollment | undefined;
   try {
     enrollment = await ensureEnrollment(store, { centralUrl: opts.central, token: opts.token });

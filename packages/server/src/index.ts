@@ -3,3 +3,5 @@ export * from './node-runtime';
 export * from './bootstrap-admin';
 export * from './http-server';
 export * from './start-node';
+export * from './data-dir';
+export * from './client-address';

@@ -13,6 +13,7 @@ import {
   hashPassword,
   loadOrCreateSigningKey,
   verifyPassword,
+  type ThrottleStore,
   type TokenServiceOptions,
 } from '@clinic/auth';
 import {
@@ -45,6 +46,7 @@ import {
   type SmsTransport,
 } from '@clinic/notify';
 import type { Hono } from 'hono';
+import { resolveClientAddress, trustedProxySet } from './client-address';
 
 export const systemClock: Clock = { now: () => Date.now() };
 
@@ -63,6 +65,13 @@ export interface NodeRuntimeOptions {
   /** The API's role-specific ports: nodes (central) or sync (edge). */
   ports?: Pick<ApiDeps, 'nodes' | 'sync'>;
   notify?: NotifyOptions;
+  /** Where login throttling counters live; default: this process's memory (a clinic node). */
+  throttle?: ThrottleStore;
+  /**
+   * IP addresses of reverse proxies whose `X-Forwarded-For` names the client (for login
+   * throttling); without them the header is ignored (client-address.ts).
+   */
+  trustedProxies?: readonly string[] | undefined;
 }
 
 /**
@@ -116,6 +125,7 @@ async function nodeIdentity(store: Store, ids: IdGenerator): Promise<string> {
 }
 
 export async function createNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeRuntime> {
+  const trusted = trustedProxySet(opts.trustedProxies ?? []);
   const clock = opts.clock ?? systemClock;
   const ids = createUuidV7Generator(clock);
   const nodeId = await nodeIdentity(opts.store, ids);
@@ -177,14 +187,19 @@ export async function createNodeRuntime(opts: NodeRuntimeOptions): Promise<NodeR
       refresh: async (token) => ({ access: (await tokens.refresh(token)).access }),
     },
     passwords: { hash: hashPassword, verify: verifyPassword, dummyHash: DUMMY_PASSWORD_HASH },
-    loginLimiter: createLoginRateLimiter({ clock }),
+    loginLimiter: createLoginRateLimiter({
+      clock,
+      ...(opts.throttle && { store: opts.throttle }),
+    }),
     clock,
     logger: opts.logger,
     node: { role: opts.role, id: nodeId, version: opts.version },
     clientAddress: (c) => {
       const incoming = (c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined)
         ?.incoming;
-      return incoming?.socket?.remoteAddress ?? 'unknown';
+      const peer = incoming?.socket?.remoteAddress;
+      const forwardedFor = trusted.size > 0 ? c.req.header('x-forwarded-for') : undefined;
+      return resolveClientAddress(peer, forwardedFor, trusted) ?? 'unknown';
     },
   };
   const { app } = createApp(deps);

@@ -16,7 +16,7 @@ export interface NodeAttachment {
 
 export interface StartNodeOptions extends Pick<
   NodeRuntimeOptions,
-  'hooks' | 'ports' | 'trustedKeys' | 'clock' | 'notify'
+  'hooks' | 'ports' | 'trustedKeys' | 'clock' | 'notify' | 'throttle' | 'trustedProxies'
 > {
   role: 'edge' | 'central';
   store: Store;
@@ -46,7 +46,12 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     const attached = (await opts.attach?.(runtime)) ?? {};
     let server: RunningServer;
     try {
-      server = await listen(runtime.app, { port: opts.port, host: opts.host });
+      server = await listen(runtime.app, {
+        port: opts.port,
+        host: opts.host,
+        // A trusted proxy carries every client's connections: no per-address cap for it.
+        ...(opts.trustedProxies && { limits: { exemptAddresses: opts.trustedProxies } }),
+      });
     } catch (err) {
       await attached.stop?.();
       throw err;
