@@ -7,7 +7,12 @@ import type { Store } from '@clinic/core';
 import type { Facility, Patient, User, UserType } from '@clinic/domain';
 import { createNodeRuntime, ensureAdmin, type NodeRuntime } from '@clinic/server';
 import { openSqliteStore } from '@clinic/store-sqlite';
-import { createPgliteTemplate, openPostgresStore } from '@clinic/store-postgres';
+import {
+  createLoginThrottleStore,
+  createPgliteTemplate,
+  openPostgresStore,
+  type PgStore,
+} from '@clinic/store-postgres';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,6 +45,8 @@ export interface Harness {
       token?: string | null;
       headers?: Record<string, string>;
       raw?: string;
+      /** The client's network address, as the HTTP server would report it. */
+      address?: string;
     },
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are asserted field by field
   ): Promise<{ status: number; body: any; headers: Headers }>;
@@ -98,6 +105,10 @@ export async function createHarness(kind: AdapterKind): Promise<Harness> {
     logger: silentLogger(),
     version: 'test',
     clock,
+    // Login counters where central keeps them: in the database, on PostgreSQL.
+    ...(kind !== 'sqlite' && {
+      throttle: createLoginThrottleStore((store as PgStore).db, () => clock.now()),
+    }),
   });
   await ensureAdmin(runtime.directory, ADMIN.username, ADMIN.password);
 
@@ -110,7 +121,15 @@ export async function createHarness(kind: AdapterKind): Promise<Harness> {
       headers['Content-Type'] ??= 'application/json';
     }
     if (body !== undefined) headers['Content-Length'] = String(Buffer.byteLength(body));
-    const res = await runtime.app.request(`http://clinic.test${path}`, { method, headers, body });
+    const env =
+      options.address === undefined
+        ? undefined
+        : { incoming: { socket: { remoteAddress: options.address } } };
+    const res = await runtime.app.request(
+      `http://clinic.test${path}`,
+      { method, headers, body },
+      env,
+    );
     const text = await res.text();
     let parsed: unknown = text;
     try {

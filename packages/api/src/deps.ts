@@ -42,10 +42,13 @@ export interface PasswordPort {
   dummyHash: string;
 }
 
+/**
+ * Login throttling (packages/auth implements it). `reserve` counts the attempt BEFORE the
+ * password is checked, atomically, and throws DomainError RateLimited while the username
+ * or the address must wait; `succeeded()` gives the attempt back when the password was right.
+ */
 export interface LoginLimiterPort {
-  check(username: string, address: string): void;
-  recordFailure(username: string, address: string): void;
-  recordSuccess(username: string, address: string): void;
+  reserve(username: string, address: string): Promise<{ succeeded(): Promise<void> }>;
 }
 
 /** A node as central's nodes API shows it. */

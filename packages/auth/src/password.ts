@@ -99,11 +99,14 @@ export async function hashPassword(plain: string): Promise<string> {
 /**
  * Checks `plain` against a hash made by {@link hashPassword}, in constant time
  * over the derived key. Never throws: a malformed or unsupported `encoded`
- * string (or one with out-of-bounds parameters) yields `false`.
+ * string (or one with out-of-bounds parameters, or none: an account without a
+ * password) yields `false`, after as long as a real check takes, so the time of a
+ * failed login never tells which kind of account was tried.
  */
 export async function verifyPassword(plain: string, encoded: string): Promise<boolean> {
+  if (typeof plain !== 'string') return false;
   const parsed = parseHash(encoded);
-  if (!parsed || typeof plain !== 'string') return false;
+  if (!parsed) return encoded === DUMMY_PASSWORD_HASH ? false : verifyDummyPassword(plain);
   try {
     const key = await deriveKey(plain, parsed.salt, parsed.hash.length, {
       N: parsed.n,

@@ -1,169 +1,207 @@
-/** Tests of login throttling with an injected clock. */
-import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DomainError, ErrorCode, type Clock } from '@clinic/domain';
-import { createLoginRateLimiter, RATE_LIMITED_MESSAGE, type LoginRateLimiter } from './rate-limit';
+import { describe, expect, it } from 'vitest';
+import {
+  LOGIN_RULES,
+  addressGroup,
+  afterFailure,
+  createLoginRateLimiter,
+  createMemoryThrottleStore,
+  liveState,
+  type LoginRateLimiter,
+} from './rate-limit';
 
-function testClock(): Clock & { advance(seconds: number): void } {
-  let now = Date.UTC(2025, 0, 6, 8, 0, 0);
-  return {
+const MINUTE = 60_000;
+
+function manualClock(start = Date.UTC(2030, 0, 1)) {
+  let now = start;
+  const clock: Clock & { advance(ms: number): void } = {
     now: () => now,
-    advance(seconds: number) {
-      now += seconds * 1000;
+    advance: (ms) => {
+      now += ms;
     },
   };
+  return clock;
 }
 
-/** The retryAfterSeconds of the RateLimited error `check` throws, or undefined when allowed. */
-function blockedFor(
+/** Reserves and fails; 'refused' when throttled (with the wait in seconds). */
+async function attempt(
   limiter: LoginRateLimiter,
   username: string,
-  address?: string,
-): number | undefined {
+  address: string,
+  correct = false,
+): Promise<'checked' | { refused: number }> {
   try {
-    limiter.check(username, address);
-    return undefined;
-  } catch (error) {
-    expect(error).toBeInstanceOf(DomainError);
-    expect((error as DomainError).code).toBe(ErrorCode.RateLimited);
-    expect((error as DomainError).message).toBe(RATE_LIMITED_MESSAGE);
-    return (error as DomainError).retryAfterSeconds;
+    const a = await limiter.reserve(username, address);
+    if (correct) await a.succeeded();
+    return 'checked';
+  } catch (err) {
+    if (err instanceof DomainError && err.code === ErrorCode.RateLimited) {
+      return { refused: err.retryAfterSeconds ?? -1 };
+    }
+    throw err;
   }
 }
 
-function fail(limiter: LoginRateLimiter, times: number, username: string, address?: string): void {
-  for (let i = 0; i < times; i++) limiter.recordFailure(username, address);
-}
+describe('the throttling rules', () => {
+  it('allows `free` failures without a wait, then doubles the wait up to its cap', () => {
+    const rule = LOGIN_RULES.account;
+    let state = liveState(undefined, rule, 0);
+    const waits: number[] = [];
+    for (let i = 0; i < 16; i += 1) {
+      state = afterFailure(state, rule, 1_000);
+      waits.push(state.nextAt === 0 ? 0 : state.nextAt - 1_000);
+    }
+    expect(waits.slice(0, 4)).toEqual([0, 0, 0, 0]);
+    expect(waits.slice(4, 8)).toEqual([1_000, 2_000, 4_000, 8_000]);
+    expect(Math.max(...waits)).toBe(15 * MINUTE);
+  });
+
+  it('forgets a counter idle for a whole window', () => {
+    const rule = LOGIN_RULES.username;
+    const state = afterFailure(liveState(undefined, rule, 0), rule, 0);
+    expect(liveState(state, rule, rule.windowMs - 1).failures).toBe(1);
+    expect(liveState(state, rule, rule.windowMs).failures).toBe(0);
+  });
+
+  it('keeps an IPv6 client by its /64 and an IPv4-mapped one by its IPv4 address', () => {
+    expect(addressGroup('2001:db8:1:2:aaaa::1')).toBe('2001:db8:1:2::/64');
+    expect(addressGroup('2001:db8:1:2:bbbb:cccc:dddd:eeee')).toBe('2001:db8:1:2::/64');
+    expect(addressGroup('2001:0db8::7')).toBe('2001:db8:0:0::/64');
+    expect(addressGroup('::ffff:10.0.0.7')).toBe('10.0.0.7');
+    expect(addressGroup('10.0.0.7')).toBe('10.0.0.7');
+  });
+});
 
 describe('createLoginRateLimiter', () => {
-  it('blocks a username after maxFailures, from any address, case-insensitively', () => {
-    const limiter = createLoginRateLimiter({ clock: testClock() });
-    fail(limiter, 4, 'Alice', '10.0.0.1');
-    expect(blockedFor(limiter, 'alice', '10.0.0.1')).toBeUndefined();
-    limiter.recordFailure('ALICE', '10.0.0.2');
-    expect(blockedFor(limiter, 'alice', '10.0.0.1')).toBe(900);
-    expect(blockedFor(limiter, 'Alice', '10.9.9.9')).toBe(900);
-    expect(blockedFor(limiter, 'alice', undefined)).toBe(900);
-    expect(blockedFor(limiter, 'bob', '10.0.0.1')).toBeUndefined();
-  });
-
-  it('blocks an address after maxPerAddress failures across usernames', () => {
-    const limiter = createLoginRateLimiter({ clock: testClock() });
-    for (let i = 0; i < 29; i++) limiter.recordFailure(`user${i}`, '192.0.2.7');
-    expect(blockedFor(limiter, 'fresh', '192.0.2.7')).toBeUndefined();
-    limiter.recordFailure('user29', '192.0.2.7');
-    expect(blockedFor(limiter, 'fresh', '192.0.2.7')).toBe(900);
-    expect(blockedFor(limiter, 'fresh', '192.0.2.8')).toBeUndefined();
-    expect(blockedFor(limiter, 'fresh', undefined)).toBeUndefined();
-  });
-
-  it('slides the window: old failures age out one by one', () => {
-    const clock = testClock();
-    const limiter = createLoginRateLimiter({ clock });
-    for (let i = 0; i < 5; i++) {
-      limiter.recordFailure('carol', 'a');
-      clock.advance(60);
-    }
-    // Failures at 0, 60, ..., 240 s; now 300 s. The first ages out at 900 s.
-    expect(blockedFor(limiter, 'carol', 'a')).toBe(600);
-    clock.advance(599);
-    expect(blockedFor(limiter, 'carol', 'a')).toBe(1);
-    clock.advance(1);
-    expect(blockedFor(limiter, 'carol', 'a')).toBeUndefined();
-    // One more failure brings it back to five in the window.
-    limiter.recordFailure('carol', 'a');
-    expect(blockedFor(limiter, 'carol', 'a')).toBe(60);
-  });
-
-  it('unblocks after the window', () => {
-    const clock = testClock();
-    const limiter = createLoginRateLimiter({ clock, maxFailures: 3, windowSeconds: 60 });
-    fail(limiter, 3, 'dave', 'b');
-    expect(blockedFor(limiter, 'dave', 'b')).toBe(60);
-    clock.advance(59.5);
-    expect(blockedFor(limiter, 'dave', 'b')).toBe(1);
-    clock.advance(0.5);
-    expect(blockedFor(limiter, 'dave', 'b')).toBeUndefined();
-  });
-
-  it("success clears the username's failures but not the address's", () => {
-    const limiter = createLoginRateLimiter({ clock: testClock(), maxPerAddress: 6 });
-    fail(limiter, 4, 'erin', 'c');
-    limiter.recordSuccess('ERIN', 'c');
-    fail(limiter, 2, 'erin', 'c');
-    expect(blockedFor(limiter, 'erin', 'c')).toBe(900); // the address: 6 failures
-    expect(blockedFor(limiter, 'erin', 'd')).toBeUndefined(); // the username: only 2
-  });
-
-  it('reports the longer wait when both username and address are blocked', () => {
-    const clock = testClock();
-    const limiter = createLoginRateLimiter({ clock, maxFailures: 2, maxPerAddress: 3 });
-    fail(limiter, 1, 'x', 'e');
-    clock.advance(100);
-    fail(limiter, 2, 'frank', 'e');
-    expect(blockedFor(limiter, 'frank', 'e')).toBe(900);
-    expect(blockedFor(limiter, 'someone', 'e')).toBe(800);
-  });
-
-  it('keeps memory bounded: caps keys and forgets expired ones', () => {
-    const clock = testClock();
-    const limiter = createLoginRateLimiter({ clock, maxKeys: 100 });
-    for (let i = 0; i < 1000; i++) limiter.recordFailure(`spray${i}`, `198.51.100.${i % 250}`);
-    expect(limiter.size().usernames).toBe(100);
-    expect(limiter.size().addresses).toBe(100);
-    // The most recent keys survive eviction.
-    fail(limiter, 4, 'spray999', undefined);
-    expect(blockedFor(limiter, 'spray999')).toBe(900);
-
-    clock.advance(900);
-    limiter.check('anyone', 'anywhere');
-    expect(limiter.size()).toEqual({ usernames: 0, addresses: 0 });
-
-    // Huge usernames are stored as hashes, still case-insensitively.
-    fail(limiter, 5, 'Z'.repeat(100_000), undefined);
-    expect(blockedFor(limiter, 'z'.repeat(100_000))).toBe(900);
-    expect(blockedFor(limiter, 'z'.repeat(99_999))).toBeUndefined();
-  });
-
-  it('refuses nonsensical options', () => {
-    const clock = testClock();
-    expect(() => createLoginRateLimiter({ clock, maxFailures: 0 })).toThrow(TypeError);
-    expect(() => createLoginRateLimiter({ clock, windowSeconds: -1 })).toThrow(TypeError);
-    expect(() => createLoginRateLimiter({ clock, maxPerAddress: 1.5 })).toThrow(TypeError);
-  });
-
-  it('property: blocks exactly when the last window holds maxFailures failures', () => {
-    const action = fc.oneof(
-      fc.record({ kind: fc.constant('fail' as const), user: fc.integer({ min: 0, max: 2 }) }),
-      fc.record({ kind: fc.constant('succeed' as const), user: fc.integer({ min: 0, max: 2 }) }),
-      fc.record({ kind: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 400_000 }) }),
+  it('lets no burst of parallel wrong passwords past the limit (reserved before the check)', async () => {
+    const limiter = createLoginRateLimiter({ clock: manualClock() });
+    const outcomes = await Promise.all(
+      Array.from({ length: 25 }, () => attempt(limiter, 'nurse.joseph', '10.0.0.9')),
     );
-    fc.assert(
-      fc.property(fc.array(action, { maxLength: 60 }), (actions) => {
-        let now = 0;
-        const clock: Clock = { now: () => now };
-        const limiter = createLoginRateLimiter({ clock, maxFailures: 3, windowSeconds: 600 });
-        const model: number[][] = [[], [], []];
-        for (const step of actions) {
-          if (step.kind === 'wait') now += step.ms;
-          else if (step.kind === 'succeed') {
-            limiter.recordSuccess(`u${step.user}`, undefined);
-            model[step.user] = [];
-          } else {
-            limiter.recordFailure(`U${step.user}`, undefined);
-            model[step.user]!.push(now);
+    expect(outcomes.filter((o) => o === 'checked')).toHaveLength(LOGIN_RULES.account.free);
+    // The right password at the end of the burst waits too.
+    expect(await attempt(limiter, 'nurse.joseph', '10.0.0.9', true)).toEqual({ refused: 1 });
+  });
+
+  it('never locks the account for a user at another address', async () => {
+    const clock = manualClock();
+    const limiter = createLoginRateLimiter({ clock });
+    // The attacker waits out every delay: 12 guesses.
+    for (let checked = 0; checked < 12;) {
+      const outcome = await attempt(limiter, 'dr.amina', '203.0.113.5');
+      if (outcome === 'checked') checked += 1;
+      else clock.advance(outcome.refused * 1000);
+    }
+    // After the 12th, the wait has doubled seven times.
+    expect(await attempt(limiter, 'dr.amina', '203.0.113.5')).toEqual({ refused: 128 });
+    // The clinic's own address is not affected.
+    expect(await attempt(limiter, 'dr.amina', '10.0.0.2', true)).toBe('checked');
+  });
+
+  it('slows guessing of one username from many addresses, by at most a minute', async () => {
+    const limiter = createLoginRateLimiter({ clock: manualClock() });
+    for (let i = 0; i < LOGIN_RULES.username.free; i += 1) {
+      expect(await attempt(limiter, 'midwife.grace', `198.51.100.${i}`)).toBe('checked');
+    }
+    const refused = await attempt(limiter, 'midwife.grace', '198.51.100.200');
+    expect(refused).toEqual({ refused: 1 });
+    const clock = manualClock();
+    const capped = createLoginRateLimiter({ clock });
+    for (let i = 0; i < 40; i += 1) {
+      await attempt(capped, 'midwife.grace', `198.51.100.${i}`);
+      clock.advance(2 * MINUTE);
+    }
+    const wait = await attempt(capped, 'midwife.grace', '198.51.100.250');
+    expect(wait === 'checked' || wait.refused <= 60).toBe(true);
+  });
+
+  it('slows one address spraying many usernames once it has used its 30 failures', async () => {
+    const clock = manualClock();
+    const limiter = createLoginRateLimiter({ clock });
+    for (let i = 0; i < LOGIN_RULES.address.free; i += 1) {
+      expect(await attempt(limiter, `user${i}`, '192.0.2.1')).toBe('checked');
+    }
+    expect(await attempt(limiter, 'someone-else', '192.0.2.1')).toEqual({ refused: 60 });
+    clock.advance(MINUTE);
+    expect(await attempt(limiter, 'someone-else', '192.0.2.1')).toBe('checked');
+    expect(await attempt(limiter, 'and-another', '192.0.2.1')).toEqual({ refused: 120 });
+    // Waiting a wait out never starts the free attempts over: only a day's quiet does.
+    clock.advance(2 * MINUTE);
+    expect(await attempt(limiter, 'third', '192.0.2.1')).toBe('checked');
+    expect(await attempt(limiter, 'fourth', '192.0.2.1')).toEqual({ refused: 240 });
+    clock.advance(24 * 60 * MINUTE);
+    expect(await attempt(limiter, 'fifth', '192.0.2.1')).toBe('checked');
+  });
+
+  it('gives a successful attempt back: the account clears, the address keeps its failures', async () => {
+    const limiter = createLoginRateLimiter({ clock: manualClock() });
+    for (let i = 0; i < 4; i += 1) await attempt(limiter, 'chw.peter', '10.1.1.1');
+    await attempt(limiter, 'chw.peter', '10.1.1.1', true);
+    // Five more wrong ones before any wait: the account started over.
+    for (let i = 0; i < 4; i += 1)
+      expect(await attempt(limiter, 'chw.peter', '10.1.1.1')).toBe('checked');
+    // The address spent 8 failures; logins that succeed cost it nothing.
+    for (let i = 0; i < 50; i += 1) {
+      expect(await attempt(limiter, `ok${i}`, '10.1.1.1', true)).toBe('checked');
+    }
+    for (let i = 0; i < LOGIN_RULES.address.free - 8; i += 1) {
+      expect(await attempt(limiter, `bad${i}`, '10.1.1.1')).toBe('checked');
+    }
+    expect(await attempt(limiter, 'bad-last', '10.1.1.1')).toMatchObject({ refused: 60 });
+  });
+
+  it('compares usernames case-insensitively', async () => {
+    const limiter = createLoginRateLimiter({ clock: manualClock() });
+    for (const name of ['Admin', 'ADMIN', 'admin', 'aDmIn', 'admiN']) {
+      await attempt(limiter, name, '10.0.0.1');
+    }
+    expect(await attempt(limiter, 'admin', '10.0.0.1')).toEqual({ refused: 1 });
+  });
+
+  it('property: whatever the order of parallel attempts and outcomes, no counter passes its limit', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            user: fc.constantFrom('a', 'b'),
+            address: fc.constantFrom('10.0.0.1', '10.0.0.2', '10.0.0.3'),
+            right: fc.boolean(),
+          }),
+          { minLength: 1, maxLength: 80 },
+        ),
+        async (tries) => {
+          const limiter = createLoginRateLimiter({ clock: manualClock() });
+          const results = await Promise.all(
+            tries.map((t) => attempt(limiter, t.user, t.address, t.right)),
+          );
+          // Wrong passwords that got checked, per (user, address) and per user.
+          const wrong = new Map<string, number>();
+          const perUser = new Map<string, number>();
+          tries.forEach((t, i) => {
+            if (results[i] !== 'checked' || t.right) return;
+            const key = `${t.user}|${t.address}`;
+            wrong.set(key, (wrong.get(key) ?? 0) + 1);
+            perUser.set(t.user, (perUser.get(t.user) ?? 0) + 1);
+          });
+          // Between two right answers an account may start over, so bound by the rights seen.
+          const rights = tries.filter((t, i) => t.right && results[i] === 'checked').length;
+          for (const n of wrong.values()) {
+            expect(n).toBeLessThanOrEqual(LOGIN_RULES.account.free * (rights + 1));
           }
-          for (let u = 0; u < 3; u++) {
-            const live = model[u]!.filter((t) => t > now - 600_000);
-            const expected =
-              live.length >= 3
-                ? Math.ceil((live[live.length - 3]! + 600_000 - now) / 1000)
-                : undefined;
-            expect(blockedFor(limiter, `u${u}`)).toBe(expected === 0 ? 1 : expected);
+          if (rights === 0) {
+            for (const n of wrong.values()) expect(n).toBeLessThanOrEqual(LOGIN_RULES.account.free);
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 200 },
     );
+  });
+
+  it('keeps memory bounded: the least recently touched counters go first', async () => {
+    const store = createMemoryThrottleStore({ maxKeys: 100 });
+    const limiter = createLoginRateLimiter({ clock: manualClock(), store });
+    for (let i = 0; i < 500; i += 1) await attempt(limiter, `user-${i}`, `10.0.${i % 250}.1`);
+    expect(store.size()).toBeLessThanOrEqual(100);
   });
 });

@@ -1,14 +1,29 @@
 /**
- * Login throttling: failed attempts counted per username (case-insensitive)
- * and, separately, per client address, in a sliding window.
+ * Login throttling that limits guessing without handing anyone a lockout.
  *
- * The per-username limit stops guessing one account's password from many
- * addresses; the (higher) per-address limit stops one address from spraying
- * many accounts while letting a clinic's staff share one NAT address.
+ * Each login attempt is RESERVED before the password is checked, in one atomic step
+ * over three counters, so no interleaving of parallel requests gets more attempts than
+ * the rules allow; a failed check keeps its reservation, a successful one gives it back.
  *
- * Memory is bounded: each key keeps at most `limit` timestamps, expired keys
- * are dropped as time passes, and each table holds at most `maxKeys` keys
- * (the least recently failed ones are evicted first). State is per process.
+ * | counter                        | free failures | then                                      |
+ * | ------------------------------ | ------------- | ----------------------------------------- |
+ * | username + client address      | 5             | waits doubling from 1 s, at most 15 min   |
+ * | username, from every address   | 20            | waits doubling from 1 s, at most 60 s     |
+ * | client address, every username | 30            | waits doubling from 1 min, at most 1 h    |
+ *
+ * Why this shape: a wrong password from one address slows only that address's attempts
+ * on that account, so nobody can lock a staff member out by typing their username (the
+ * old scheme locked the account for 15 minutes after 5 failures from anywhere). Guessing
+ * from many addresses meets the per-username wait, which stays short (60 s) for the
+ * same reason; one address spraying many usernames meets its own. A wait is counted from
+ * the last failure; a counter is forgotten after a day without one (longer than any wait,
+ * so waiting one out never starts the free attempts over). In the long run that allows
+ * about 100 guesses a day at one account from one address, about one a minute from many,
+ * and about 24 a day from one address over all accounts.
+ *
+ * The counters live in a {@link ThrottleStore}: in memory on a clinic node (one process),
+ * in PostgreSQL on central, where several central processes share them. Keys are
+ * SHA-256 digests, so the store holds no username or address in clear.
  */
 import { createHash } from 'node:crypto';
 import { DomainError, ErrorCode, type Clock } from '@clinic/domain';
@@ -16,162 +31,211 @@ import { DomainError, ErrorCode, type Clock } from '@clinic/domain';
 /** The message of the RateLimited error. */
 export const RATE_LIMITED_MESSAGE = 'Too many login attempts. Try again later.';
 
-// Longer keys are hashed so an attacker cannot fill memory with huge usernames.
-const MAX_KEY_LENGTH = 150;
+/** A counter's state: failures in the current window, the last one, and the next allowed attempt. */
+export interface ThrottleState {
+  failures: number;
+  /** Epoch ms of the last counted attempt. */
+  lastAt: number;
+  /** Epoch ms before which no attempt is allowed (0: none pending). */
+  nextAt: number;
+}
 
-/** Options of {@link createLoginRateLimiter}. */
-export interface LoginRateLimiterOptions {
-  clock: Clock;
-  /** Failures per username within the window before it is blocked. Default 5. */
-  maxFailures?: number;
-  /** Length of the sliding window, in seconds. Default 900 (15 minutes). */
-  windowSeconds?: number;
-  /** Failures per client address within the window before it is blocked. Default 30. */
-  maxPerAddress?: number;
-  /** Most keys kept per table (usernames, addresses). Default 10 000. */
-  maxKeys?: number;
+/** What one atomic step writes back: a new state per key, or null to forget the key. */
+export type ThrottleWrites = Map<string, ThrottleState | null>;
+
+/**
+ * Where the counters live. `update` reads the states of `keys` (absent keys are missing
+ * from the map), lets `decide` compute what to write, and writes it, as ONE atomic step:
+ * concurrent updates of overlapping keys, from this process or any other sharing the
+ * store, run one after the other. `decide` is synchronous and pure.
+ */
+export interface ThrottleStore {
+  update<R>(
+    keys: readonly string[],
+    decide: (states: ReadonlyMap<string, ThrottleState>) => { writes: ThrottleWrites; result: R },
+  ): Promise<R>;
+}
+
+/** One counter's rule. */
+export interface ThrottleRule {
+  /** Failures allowed without any wait. */
+  free: number;
+  /** The wait after the `free`-th failure; it doubles with each further one. */
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** A counter with no failure for this long starts over. */
+  windowMs: number;
+}
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+/** The rules of the table above. */
+export const LOGIN_RULES = {
+  account: { free: 5, baseDelayMs: 1_000, maxDelayMs: 15 * MINUTE, windowMs: DAY },
+  username: { free: 20, baseDelayMs: 1_000, maxDelayMs: MINUTE, windowMs: DAY },
+  address: { free: 30, baseDelayMs: MINUTE, maxDelayMs: 60 * MINUTE, windowMs: DAY },
+} as const satisfies Record<string, ThrottleRule>;
+export type LoginRules = Record<keyof typeof LOGIN_RULES, ThrottleRule>;
+
+const FRESH: ThrottleState = { failures: 0, lastAt: 0, nextAt: 0 };
+
+/** The state as it stands at `now`: a counter idle for a whole window starts over. */
+export function liveState(
+  state: ThrottleState | undefined,
+  rule: ThrottleRule,
+  now: number,
+): ThrottleState {
+  if (!state || (now - state.lastAt >= rule.windowMs && state.nextAt <= now)) return FRESH;
+  return state;
+}
+
+/** The state after counting one more failed attempt at `now`. */
+export function afterFailure(state: ThrottleState, rule: ThrottleRule, now: number): ThrottleState {
+  const failures = state.failures + 1;
+  const over = failures - rule.free; // >= 0: this attempt used the last free one, or more
+  const delay =
+    over < 0 ? 0 : Math.min(rule.maxDelayMs, rule.baseDelayMs * 2 ** Math.min(over, 40));
+  return { failures, lastAt: now, nextAt: delay === 0 ? 0 : now + delay };
+}
+
+/** The state after giving back one reserved attempt (the login succeeded). */
+export function afterRefund(state: ThrottleState, rule: ThrottleRule): ThrottleState | null {
+  const failures = state.failures - 1;
+  if (failures <= 0) return null;
+  return { ...state, failures, nextAt: failures < rule.free ? 0 : state.nextAt };
+}
+
+/** A reserved attempt: tell it how the password check went. */
+export interface LoginAttempt {
+  /** The password was right: the account's counters clear, the address's attempt is given back. */
+  succeeded(): Promise<void>;
 }
 
 /** Throttles logins. Create with {@link createLoginRateLimiter}. */
 export interface LoginRateLimiter {
   /**
-   * Call before checking the password.
-   * @param address The client address; `undefined` when unknown (then only the username counts).
-   * @throws DomainError(RateLimited) with `retryAfterSeconds` when the username or the address is blocked.
+   * Counts one attempt for `username` from `address` (when known), before the password
+   * is checked; call `succeeded()` on the result if it was right.
+   * @throws DomainError(RateLimited) with `retryAfterSeconds` while any counter must wait;
+   *   such a refusal counts nothing.
    */
-  check(username: string, address: string | undefined): void;
-  /** Records a failed login (wrong password or unknown user). */
-  recordFailure(username: string, address: string | undefined): void;
-  /**
-   * Records a successful login: clears the username's failures. The address's
-   * failures stay, so one valid account cannot reset an address that is
-   * spraying other accounts.
-   */
-  recordSuccess(username: string, address: string | undefined): void;
-  /** Number of keys currently tracked (for monitoring and tests). */
-  size(): { usernames: number; addresses: number };
-}
-
-/** One table of keys -> recent failure times (epoch ms, oldest first). */
-class SlidingWindowLog {
-  // Map order is "least recently failed first": every failure re-inserts its key.
-  private readonly entries = new Map<string, number[]>();
-
-  constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
-    private readonly maxKeys: number,
-  ) {}
-
-  get size(): number {
-    return this.entries.size;
-  }
-
-  /** Drops keys whose newest failure left the window (they sit at the front of the map). */
-  prune(now: number): void {
-    for (const [key, times] of this.entries) {
-      const newest = times[times.length - 1];
-      if (newest !== undefined && newest > now - this.windowMs) break;
-      this.entries.delete(key);
-    }
-  }
-
-  /** Milliseconds until `key` is no longer blocked; 0 when it is not blocked. */
-  retryAfterMs(key: string, now: number): number {
-    const times = this.entries.get(key);
-    if (!times) return 0;
-    const live = times.filter((t) => t > now - this.windowMs);
-    if (live.length < this.limit) return 0;
-    // Blocked until enough of the oldest live failures age out to go below the limit.
-    const oldestThatMatters = live[live.length - this.limit] ?? now;
-    return Math.min(this.windowMs, oldestThatMatters + this.windowMs - now);
-  }
-
-  record(key: string, now: number): void {
-    const times = this.entries.get(key) ?? [];
-    this.entries.delete(key);
-    times.push(now);
-    const live = times.filter((t) => t > now - this.windowMs).slice(-this.limit);
-    this.entries.set(key, live);
-    if (this.entries.size > this.maxKeys) {
-      this.prune(now);
-      for (const oldest of this.entries.keys()) {
-        if (this.entries.size <= this.maxKeys) break;
-        this.entries.delete(oldest);
-      }
-    }
-  }
-
-  clear(key: string): void {
-    this.entries.delete(key);
-  }
-}
-
-function boundedKey(value: string): string {
-  return value.length <= MAX_KEY_LENGTH
-    ? value
-    : `#${createHash('sha256').update(value).digest('base64url')}`;
-}
-
-function positiveInteger(name: string, value: number): number {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new TypeError(`${name} must be a positive integer`);
-  }
-  return value;
+  reserve(username: string, address: string | undefined): Promise<LoginAttempt>;
 }
 
 /**
- * Creates an in-memory login rate limiter.
- *
- * Usernames are compared case-insensitively (`toLowerCase`); pass the username
- * exactly as the login layer looks it up. Addresses are compared as given.
+ * The address a counter is kept for: an IPv4 address as it is (IPv4-mapped IPv6 too);
+ * an IPv6 address by its /64 network, since one host may hold a whole /64.
  */
-export function createLoginRateLimiter(options: LoginRateLimiterOptions): LoginRateLimiter {
+export function addressGroup(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1]!;
+  if (!address.includes(':')) return address;
+  const [head = '', tail = ''] = address.toLowerCase().split('%')[0]!.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = address.includes('::')
+    ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
+}
+
+function digest(kind: string, value: string): string {
+  return createHash('sha256').update(`${kind}\u0000${value}`).digest('base64url');
+}
+
+/**
+ * Creates a limiter over `store` (default: in memory). Usernames are compared
+ * case-insensitively (`toLowerCase`); addresses as given.
+ */
+export function createLoginRateLimiter(options: {
+  clock: Clock;
+  store?: ThrottleStore;
+  rules?: Partial<LoginRules>;
+}): LoginRateLimiter {
   const { clock } = options;
-  const windowMs = positiveInteger('windowSeconds', options.windowSeconds ?? 900) * 1000;
-  const maxKeys = positiveInteger('maxKeys', options.maxKeys ?? 10_000);
-  const usernames = new SlidingWindowLog(
-    positiveInteger('maxFailures', options.maxFailures ?? 5),
-    windowMs,
-    maxKeys,
-  );
-  const addresses = new SlidingWindowLog(
-    positiveInteger('maxPerAddress', options.maxPerAddress ?? 30),
-    windowMs,
-    maxKeys,
-  );
-  const userKey = (username: string): string => boundedKey(username.toLowerCase());
+  const store = options.store ?? createMemoryThrottleStore();
+  const rules: LoginRules = { ...LOGIN_RULES, ...options.rules };
 
   return {
-    check(username, address) {
+    async reserve(username, address) {
+      const user = username.toLowerCase();
+      const group = address === undefined ? undefined : addressGroup(address);
+      const counters: [string, ThrottleRule][] = [
+        [digest('username', user), rules.username],
+        ...(group === undefined
+          ? []
+          : ([
+              [digest('account', `${user}\u0000${group}`), rules.account],
+              [digest('address', group), rules.address],
+            ] as [string, ThrottleRule][])),
+      ];
+      const keys = counters.map(([key]) => key);
       const now = clock.now();
-      usernames.prune(now);
-      addresses.prune(now);
-      const waitMs = Math.max(
-        usernames.retryAfterMs(userKey(username), now),
-        address === undefined ? 0 : addresses.retryAfterMs(boundedKey(address), now),
-      );
+      const waitMs = await store.update(keys, (states) => {
+        const live = counters.map(([key, rule]) => liveState(states.get(key), rule, now));
+        const wait = Math.max(0, ...live.map((s) => s.nextAt - now));
+        const writes: ThrottleWrites = new Map();
+        if (wait === 0) {
+          counters.forEach(([key, rule], i) => writes.set(key, afterFailure(live[i]!, rule, now)));
+        }
+        return { writes, result: wait };
+      });
       if (waitMs > 0) {
         throw new DomainError(ErrorCode.RateLimited, RATE_LIMITED_MESSAGE, {
           retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
         });
       }
+      return {
+        async succeeded() {
+          await store.update(keys, (states) => {
+            const writes: ThrottleWrites = new Map();
+            for (const [key, rule] of counters) {
+              const state = states.get(key);
+              // The account's counters clear; the address keeps what it spent on others.
+              if (rule === rules.address) writes.set(key, state ? afterRefund(state, rule) : null);
+              else writes.set(key, null);
+            }
+            return { writes, result: undefined };
+          });
+        },
+      };
     },
+  };
+}
 
-    recordFailure(username, address) {
-      const now = clock.now();
-      usernames.prune(now);
-      addresses.prune(now);
-      usernames.record(userKey(username), now);
-      if (address !== undefined) addresses.record(boundedKey(address), now);
+/**
+ * Counters in this process's memory, for a clinic node (one process) and tests. At most
+ * `maxKeys` are kept; beyond that, the least recently touched are forgotten first.
+ */
+export function createMemoryThrottleStore(options: { maxKeys?: number } = {}): ThrottleStore & {
+  size(): number;
+} {
+  const maxKeys = options.maxKeys ?? 10_000;
+  // Map order is "least recently written first": every write re-inserts its key.
+  const states = new Map<string, ThrottleState>();
+  return {
+    update(keys, decide) {
+      // Synchronous from read to write: nothing can interleave in one process.
+      const current = new Map<string, ThrottleState>();
+      for (const key of keys) {
+        const state = states.get(key);
+        if (state) current.set(key, state);
+      }
+      const { writes, result } = decide(current);
+      for (const [key, state] of writes) {
+        states.delete(key);
+        if (state) states.set(key, state);
+      }
+      for (const oldest of states.keys()) {
+        if (states.size <= maxKeys) break;
+        states.delete(oldest);
+      }
+      return Promise.resolve(result);
     },
-
-    recordSuccess(username) {
-      usernames.clear(userKey(username));
-    },
-
-    size() {
-      return { usernames: usernames.size, addresses: addresses.size };
-    },
+    size: () => states.size,
   };
 }

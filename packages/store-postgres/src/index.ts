@@ -14,3 +14,4 @@ export type { PgStore } from './store';
 export type { Database, Executor, Row } from './executor';
 export { createCentralSyncStore } from './sync/central-sync-store';
 export { createShapeSource } from './sync/shape-source';
+export { createLoginThrottleStore } from './login-throttle';

@@ -58,17 +58,20 @@ export function authRoutes(deps: ApiDeps, docs: ApiDocs) {
       429: { description: 'Too many attempts', schema: detailBody },
     },
   });
-  /** Checks credentials (rate-limited per username and address); the user, or a 401. */
+  /**
+   * Checks credentials; the user, or a 401. The attempt is reserved with the limiter
+   * before the password is checked (so parallel guesses cannot outrun it), and every
+   * failure costs one password check whatever its cause: an unknown user, one without a
+   * password, an inactive one or a wrong password all take the same time.
+   */
   async function login(c: Context, username: string, password: string): Promise<User> {
-    const from = address(c);
-    loginLimiter.check(username, from);
+    const attempt = await loginLimiter.reserve(username, address(c));
     const user = await directory.users.findByUsername(username);
-    const ok = await passwords.verify(password, user?.password_hash ?? passwords.dummyHash);
+    const ok = await passwords.verify(password, user?.password_hash || passwords.dummyHash);
     if (!user || !ok || !user.is_active) {
-      loginLimiter.recordFailure(username, from);
       throw new DomainError(ErrorCode.InvalidCredentials, MESSAGES.invalidCredentials);
     }
-    loginLimiter.recordSuccess(username, from);
+    await attempt.succeeded();
     return user;
   }
 
