@@ -190,11 +190,14 @@ describe('notifications over push', () => {
     expect(res.status).toBe(404);
   });
 
-  it('the previous protocol version does not know notifications.put', async () => {
+  it('the previous protocol version does not know notifications.put: that mutation is rejected', async () => {
     const node = await enroll('notify v2');
     const res = await push(node, [put(node, [notification(node, randomUUID())])], 2);
-    expect(res.status).toBe(400);
-    expect(res.body.detail).toBe('Invalid push request.');
+    expect(res.status).toBe(200);
+    expect(res.body.results).toEqual([
+      expect.objectContaining({ seq: 1, outcome: 'rejected', code: 'invalid' }),
+    ]);
+    expect(res.body.results[0].message).toMatch(/^kind: /);
   });
 });
 

@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { compress } from 'hono/compress';
 import { HTTPException } from 'hono/http-exception';
+import { answerHeaders } from './answer-headers';
 import { authenticate } from './auth-middleware';
 import type { ApiDeps } from './deps';
 import type { AppEnv } from './env';
@@ -17,6 +18,7 @@ import { facilityRoutes, patientRoutes, userRoutes } from './routes/directory';
 import { conflictRoutes, nodeRoutes, syncRoutes } from './routes/sync';
 import { notificationRoutes } from './routes/notifications';
 import { systemRoutes } from './routes/system';
+import { refuseControlCharacters } from './text-guard';
 
 export const MAX_BODY_BYTES = 1024 * 1024;
 const JSON_MEDIA = /^application\/([\w.-]+\+)?json$/i;
@@ -49,6 +51,9 @@ export function createApp(deps: ApiDeps): CreatedApp {
     );
   });
 
+  app.use('/api/*', answerHeaders);
+  app.use('/healthz', answerHeaders);
+
   // Lists can be large (a week's schedule is ~290 KB of JSON, ~20 KB gzipped) and clinics
   // and admins may sit behind 2G-class links: GET answers over 1 KB are gzipped for clients
   // that ask. Writes are small and stay as they are.
@@ -78,6 +83,8 @@ export function createApp(deps: ApiDeps): CreatedApp {
     }
     await next();
   });
+
+  app.use('/api/*', refuseControlCharacters);
 
   app.route('/', systemRoutes(deps, docs));
   app.route('/api/v1/auth', authRoutes(deps, docs));

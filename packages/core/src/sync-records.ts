@@ -33,7 +33,7 @@ export interface RejectedMutation {
 
 /** What a clinic node reports about its sync with central (GET /api/v1/sync/status/). */
 export interface SyncStatus {
-  /** Whether the last cycle reached central and finished. */
+  /** Whether central answered in the last cycle (a push or a pull got through). */
   online: boolean;
   central_url: string | null;
   node_id: string;
@@ -42,6 +42,10 @@ export interface SyncStatus {
   last_pull_at: number | null;
   last_success_at: number | null;
   last_error: string | null;
+  /** Why the last push failed (central answered with an error, or was not reached); null when it worked. */
+  push_error: string | null;
+  /** Why the last pull failed (or why it was not tried); null when it worked. */
+  pull_error: string | null;
   rejected: RejectedMutation[];
   open_conflicts: number;
 }

@@ -10,7 +10,7 @@ import {
   type Patient,
   type User,
 } from './model';
-import { HOUR_MS, MINUTE_MS } from './time';
+import { HOUR_MS, MINUTE_MS, TIME_RANGE_MESSAGE, isWithinTimeRange } from './time';
 
 /** The shortest appointment the spec allows. */
 export const MIN_DURATION_MS = 5 * MINUTE_MS;
@@ -67,6 +67,9 @@ export function validateTimes(
   ctx: ValidationContext,
   errors: FieldErrors,
 ): void {
+  for (const field of ['start_time', 'end_time'] as const) {
+    if (!isWithinTimeRange(c[field])) addFieldError(errors, field, TIME_RANGE_MESSAGE);
+  }
   if (ctx.requireFuture && c.start_time <= ctx.now) {
     addFieldError(errors, 'start_time', 'Start time must be in the future.');
   }

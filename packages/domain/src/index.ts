@@ -9,3 +9,5 @@ export * from './appointment-rules';
 export * from './hlc';
 export * from './merge';
 export * from './privacy';
+export * from './json-bounds';
+export * from './text-rules';

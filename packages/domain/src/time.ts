@@ -8,6 +8,20 @@ export interface Clock {
 export const MINUTE_MS = 60_000;
 export const HOUR_MS = 60 * MINUTE_MS;
 
+/**
+ * The instants the system stores: from 1900 to the end of 9999. Every adapter and the
+ * API's ISO format can hold them (JavaScript's Date stops in 275760; an ISO year has four
+ * digits), so a time from anywhere (an API client, a node's push) outside them is refused.
+ */
+export const EARLIEST_TIME_MS = Date.UTC(1900, 0, 1);
+export const LATEST_TIME_MS = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+export const TIME_RANGE_MESSAGE = 'Enter a time between the years 1900 and 9999.';
+
+/** Whether `ms` is an integer instant within [EARLIEST_TIME_MS, LATEST_TIME_MS]. */
+export function isWithinTimeRange(ms: number): boolean {
+  return Number.isSafeInteger(ms) && ms >= EARLIEST_TIME_MS && ms <= LATEST_TIME_MS;
+}
+
 // Date and time with seconds optional, fraction optional, and a REQUIRED offset (Z or +hh:mm).
 const ISO_WITH_OFFSET =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})$/i;

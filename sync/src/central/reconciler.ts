@@ -10,7 +10,9 @@ import {
   DomainError,
   assertTransition,
   formatClocks,
+  HOUR_MS,
   hasErrors,
+  parseHlc,
   isActiveStatus,
   mergeAppointment,
   parseClocks,
@@ -32,6 +34,7 @@ import type {
   PatientPutArgs,
   PushResult,
 } from '../protocol';
+import type { PushItem } from './push-request';
 
 export interface ReconcilerDeps {
   sync: CentralSyncStore;
@@ -60,16 +63,42 @@ function describe(errors: FieldErrors): string {
 
 function rejectionOf(error: unknown): Rejection | undefined {
   if (error instanceof Rejection) return error;
-  // A constraint central enforces (SQLSTATE class 23) refuses this mutation for good: a
-  // rejection the node shows, not an error it would retry for ever. Connection and server
-  // errors stay errors: the node retries them.
+  // A constraint central enforces (SQLSTATE class 23) or data it cannot store (class 22:
+  // a NUL in text, a value out of range) refuses this mutation for good: a rejection the
+  // node shows, not an error it would retry for ever, blocking every later change of its
+  // outbox. Connection and server errors stay errors: the node retries them.
   const sqlState = (error as { code?: unknown } | null)?.code;
-  if (typeof sqlState === 'string' && /^23[0-9A-Z]{3}$/.test(sqlState)) {
-    return new Rejection('integrity', `Central's database refused the change (${sqlState}).`);
+  if (typeof sqlState === 'string' && /^2[23][0-9A-Z]{3}$/.test(sqlState)) {
+    return sqlState.startsWith('23')
+      ? new Rejection('integrity', `Central's database refused the change (${sqlState}).`)
+      : new Rejection('invalid', `Central cannot store a value of the change (${sqlState}).`);
   }
   if (error instanceof DomainError) {
     const detail = error.details ? describe(error.details) : '';
     return new Rejection(error.code, detail ? `${error.message} ${detail}` : error.message);
+  }
+  return undefined;
+}
+
+/** How far ahead of central's clock a node's stamps may be. */
+export const MAX_CLOCK_AHEAD_MS = 24 * HOUR_MS;
+
+/**
+ * Why central will not take a mutation's clocks, or undefined. A stamp far in the future
+ * (a node whose clock is wrong, or a hostile one) would win every later merge and drag
+ * every clock it reaches with it, and near the end of the 13-digit range it would break
+ * their string order; so a mutation stamped more than a day ahead of central is refused,
+ * and the node shows why.
+ */
+function clockProblem(m: Mutation, now: number): string | undefined {
+  const stamps = [m.hlc, ...Object.values<string>(('clocks' in m.args && m.args.clocks) || {})];
+  for (const stamp of stamps) {
+    const parts = parseHlc(stamp);
+    if (!parts) return 'The change carries a malformed clock stamp.';
+    if (parts.ms > now + MAX_CLOCK_AHEAD_MS) {
+      const hours = Math.round((parts.ms - now) / HOUR_MS);
+      return `The change is stamped ${hours} h ahead of central's clock: check this computer's date and time.`;
+    }
   }
   return undefined;
 }
@@ -85,6 +114,16 @@ const VIEW_ONLY = new Set([
   'facility_name',
   'facility_timezone',
 ]);
+
+/**
+ * Whether the node may read central's row: the same test as the push scope check. A
+ * rejection of a foreign id carries no row, so pushing ids never reveals another
+ * facility's appointments or patients.
+ */
+function entitled(node: NodeRecord, row: Appointment | Patient): boolean {
+  const facility = 'patient_id' in row ? row.registered_facility : row.facility;
+  return facility !== null && node.facilities.includes(facility);
+}
 
 /** Central's record as sent back to the node (the full row, with clocks and version). */
 function strip<T extends object>(row: T): Record<string, unknown> {
@@ -271,11 +310,34 @@ export function createReconciler(deps: ReconcilerDeps) {
   }
 
   /**
+   * The address central itself would write to for a row it delivers: the contact it
+   * knows of the appointment's patient or provider on that channel, or undefined (no
+   * such contact; an admin, whom only central's own conflict notices address).
+   */
+  async function centralAddress(
+    tx: WriteTx,
+    appointment: Appointment,
+    wire: NotificationsPutArgs['rows'][number],
+  ): Promise<string | undefined> {
+    const person =
+      wire.recipient === 'patient'
+        ? await tx.getPatient(appointment.patient)
+        : wire.recipient === 'provider'
+          ? await tx.getUser(appointment.provider)
+          : undefined;
+    const address = wire.channel === 'email' ? person?.email : person?.phone_number;
+    return address ? address : undefined;
+  }
+
+  /**
    * A node's notifications: rows it queued (central delivers those owned by `central`)
    * and later states of the rows the node delivers itself. Central's own state of a row
    * it delivers is never overwritten by a node; a node's row is updated only by that
    * node, and only forward in time. Rows of an appointment central does not have (its
-   * booking was rejected) are not kept: there is nothing to tell anyone about.
+   * booking was rejected) are not kept: there is nothing to tell anyone about. A row
+   * central delivers goes to the contact central knows for that recipient, whatever
+   * address the node wrote: a node (stolen, or tampered with) cannot make central send
+   * messages to anyone else.
    */
   async function putNotifications(
     tx: WriteTx,
@@ -283,19 +345,23 @@ export function createReconciler(deps: ReconcilerDeps) {
     args: NotificationsPutArgs,
   ): Promise<Omit<PushResult, 'seq'>> {
     let skipped = 0;
-    const appointments = new Map<string, boolean>();
+    const appointments = new Map<string, Appointment | null>();
     const candidates: Notification[] = [];
     for (const wire of args.rows) {
       if (wire.owner !== node.id && wire.owner !== CENTRAL_OWNER) {
         throw new Rejection('validation', 'owner: a node queues for itself or for central.');
       }
-      let known = appointments.get(wire.appointment_id);
-      if (known === undefined) {
-        const appointment = await tx.getAppointment(wire.appointment_id, { includeDeleted: true });
-        known = appointment !== undefined && node.facilities.includes(appointment.facility);
-        appointments.set(wire.appointment_id, known);
+      let appointment = appointments.get(wire.appointment_id);
+      if (appointment === undefined) {
+        const found = await tx.getAppointment(wire.appointment_id, { includeDeleted: true });
+        appointment = found && node.facilities.includes(found.facility) ? found : null;
+        appointments.set(wire.appointment_id, appointment);
       }
-      if (known) candidates.push({ ...wire });
+      const address =
+        appointment && wire.owner === CENTRAL_OWNER
+          ? await centralAddress(tx, appointment, wire)
+          : wire.address;
+      if (appointment && address !== undefined) candidates.push({ ...wire, address });
       else skipped += 1;
     }
     // New rows in one statement (the usual case: a booking's rows, pushed once).
@@ -314,7 +380,7 @@ export function createReconciler(deps: ReconcilerDeps) {
     return {
       outcome: 'applied',
       ...(skipped > 0 && {
-        message: `${skipped} notification(s) not kept (appointment unknown or duplicate).`,
+        message: `${skipped} notification(s) not kept (appointment unknown, no known contact, or duplicate).`,
       }),
       row: null,
     };
@@ -340,11 +406,14 @@ export function createReconciler(deps: ReconcilerDeps) {
    */
   async function applyOne(
     node: NodeRecord,
-    m: Mutation,
+    m: PushItem,
     expected: number,
   ): Promise<PushResult | 'gap'> {
     if (m.seq < expected) return storedAnswer(node, m.seq);
     if (m.seq > expected) return 'gap';
+    if (m.kind === 'invalid') return reject(node, m, new Rejection('invalid', m.problem));
+    const skew = clockProblem(m, clock.now());
+    if (skew) return reject(node, m, new Rejection('clock', skew));
     hlc.observe(m.hlc);
     const attempt = await sync
       .applyAt(
@@ -370,8 +439,19 @@ export function createReconciler(deps: ReconcilerDeps) {
     if (!(attempt instanceof Rejection)) {
       return attempt.applied ? attempt.value : notNext(node, m.seq);
     }
-    // The failed transaction rolled back; the rejection is answered in a new one, so
-    // nothing of the mutation is half-written and a replay gets the same answer.
+    return reject(node, m, attempt);
+  }
+
+  /**
+   * Answers `m` rejected, in a transaction of its own (the failed one rolled back, so
+   * nothing of the mutation is half-written), and stores the answer so a replay gets the
+   * same. The answer carries central's row only when the node may read it.
+   */
+  async function reject(
+    node: NodeRecord,
+    m: PushItem,
+    rejection: Rejection,
+  ): Promise<PushResult | 'gap'> {
     const rejected = await sync.applyAt(
       node.id,
       m.seq,
@@ -385,9 +465,9 @@ export function createReconciler(deps: ReconcilerDeps) {
         const result: PushResult = {
           seq: m.seq,
           outcome: 'rejected',
-          code: attempt.code,
-          message: attempt.message,
-          row: current ? (strip(current) as PushResult['row']) : null,
+          code: rejection.code,
+          message: rejection.message,
+          row: current && entitled(node, current) ? (strip(current) as PushResult['row']) : null,
         };
         return { answer: JSON.stringify(result), value: result };
       },
@@ -401,7 +481,7 @@ export function createReconciler(deps: ReconcilerDeps) {
      * Applies a batch in sequence order. A gap (a mutation missing before the next one)
      * stops the batch: the rest are answered `deferred`, and the node resends from there.
      */
-    async push(node: NodeRecord, mutations: readonly Mutation[]): Promise<PushResult[]> {
+    async push(node: NodeRecord, mutations: readonly PushItem[]): Promise<PushResult[]> {
       const sorted = [...mutations].sort((a, b) => a.seq - b.seq);
       const results: PushResult[] = [];
       let stopped = false;

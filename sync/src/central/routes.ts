@@ -6,22 +6,19 @@
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { compress } from 'hono/compress';
-import type { z } from 'zod';
 import {
   PREVIOUS_PROTOCOL_VERSION,
-  PROTOCOL_VERSION,
   SUPPORTED_PROTOCOL_VERSIONS,
-  pushRequestV1,
-  pushRequestV2,
-  pushRequestV3,
   type EnrollmentResponse,
   type PushResult,
 } from '../protocol';
 import type { NodeRecord } from './node-ports';
 import type { NodeService } from './nodes';
+import { readPushBody } from './push-body';
+import { parsePushRequest } from './push-request';
 import type { Reconciler } from './reconciler';
 import type { CentralSyncStore } from './node-ports';
-import type { Clock } from '@clinic/domain';
+import { queryTextProblems, type Clock } from '@clinic/domain';
 
 export interface CentralSyncRouteDeps {
   nodes: NodeService;
@@ -41,27 +38,6 @@ export interface CentralSyncRouteDeps {
 
 type Env = { Variables: { node: NodeRecord } };
 
-/** Largest push body once inflated: 200 mutations are far below it; a gzip bomb is not. */
-const MAX_INFLATED_BYTES = 16 * 1024 * 1024;
-
-/** Inflates a gzip request body and parses it, refusing more than `limit` bytes. */
-async function gunzipJson(body: ReadableStream<Uint8Array>, limit: number): Promise<unknown> {
-  const reader = body.pipeThrough(new DecompressionStream('gzip')).getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel();
-      throw new Error('inflated push body too large');
-    }
-    chunks.push(value);
-  }
-  return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-}
-
 const unauthorized = (c: Context) =>
   c.json({ detail: 'Invalid or revoked node token.' }, 401, { 'www-authenticate': 'Bearer' });
 
@@ -69,6 +45,12 @@ export function centralSyncRoutes(deps: CentralSyncRouteDeps): Hono {
   const root = new Hono({ strict: false });
   // Mounted at '/': scope the middleware to the sync paths, or it would wrap the whole API.
   root.use('/sync/*', compress());
+  // No query parameter (the shape server reads several) may carry control characters.
+  root.use('/sync/*', async (c, next) => {
+    const problems = queryTextProblems(c.req.url);
+    if (Object.keys(problems).length > 0) return c.json(problems, 400);
+    await next();
+  });
 
   for (const version of SUPPORTED_PROTOCOL_VERSIONS) {
     const app = new Hono<Env>({ strict: false });
@@ -102,47 +84,27 @@ export function centralSyncRoutes(deps: CentralSyncRouteDeps): Hono {
       }),
       async (c) => {
         const node = c.get('node');
-        let raw: unknown;
-        try {
-          // Nodes gzip their batches (2G links): about 100 bytes a mutation instead of 1 KB.
-          const gzipped = /gzip/i.test(c.req.header('content-encoding') ?? '');
-          const body = c.req.raw.body;
-          raw = gzipped && body ? await gunzipJson(body, MAX_INFLATED_BYTES) : await c.req.json();
-        } catch {
-          return c.json({ detail: 'Malformed JSON.' }, 400);
+        // Nodes gzip their batches (2G links): about 100 bytes a mutation instead of 1 KB.
+        const body = await readPushBody(c.req.raw);
+        if (!body.ok) return c.json({ detail: body.detail }, body.status);
+        const raw = body.value;
+        const parsed = parsePushRequest(version, raw);
+        if (!parsed.ok) {
+          return c.json({ detail: 'Invalid push request.', errors: parsed.errors }, 400);
         }
-        const schema: z.ZodType<{
-          node_id: string;
-          mutations: z.infer<typeof pushRequestV3>['mutations'];
-          backlog?: number;
-        }> =
-          version === PROTOCOL_VERSION
-            ? pushRequestV3
-            : version === PREVIOUS_PROTOCOL_VERSION
-              ? pushRequestV2
-              : pushRequestV1;
-        const parsed = schema.safeParse(raw);
-        if (!parsed.success) {
-          return c.json(
-            {
-              detail: 'Invalid push request.',
-              errors: parsed.error.issues.slice(0, 10).map((i) => ({
-                path: i.path.join('.'),
-                message: i.message,
-              })),
-            },
-            400,
-          );
-        }
-        if (parsed.data.node_id !== node.id) {
+        const { push } = parsed;
+        if (push.node_id !== node.id) {
           return c.json({ detail: 'node_id does not match the token.' }, 403);
         }
-        const results = await deps.reconciler.push(node, parsed.data.mutations);
+        const results = await deps.reconciler.push(node, push.items);
         const fresh = await deps.sync.getNode(node.id);
         const lastApplied = fresh?.last_seq ?? node.last_seq;
+        // The node's backlog counts this batch: what it has left once it reads this answer
+        // is the rest, so a node that caught up shows 0 (not its last batch's size).
+        const answered = results.filter((r) => r.outcome !== 'deferred').length;
         await deps.sync.notePush(node.id, {
           at: deps.clock.now(),
-          backlog: parsed.data.backlog ?? null,
+          backlog: push.backlog === undefined ? null : Math.max(0, push.backlog - answered),
           protocol_version: version,
           last_error: null,
         });

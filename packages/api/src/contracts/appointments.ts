@@ -1,20 +1,29 @@
 /** The appointment contract: request bodies, query parameters and response shapes. */
 import { APPOINTMENT_STATUSES, APPOINTMENT_TYPES } from '@clinic/domain';
 import { z } from 'zod';
-import { dateTime, isoTimestamp, pageQuery, text, uuid } from './common';
+import { dateTime, isoTimestamp, multilineText, pageQuery, searchText, uuid } from './common';
 
 const fields = {
   patient: uuid,
   provider: uuid,
   facility: uuid,
   appointment_type: z.enum(APPOINTMENT_TYPES),
-  reason: text(1000),
+  reason: multilineText(1000),
   start_time: dateTime,
   end_time: dateTime,
 };
 
 export const appointmentCreate = z
-  .object({ ...fields, reason: fields.reason.default('') })
+  .object({
+    ...fields,
+    reason: fields.reason.default(''),
+    // Said rather than silently dropped: a client that sends another status is mistaken.
+    status: z
+      .literal('scheduled', {
+        error: 'A new appointment is always "scheduled"; change its status afterwards.',
+      })
+      .optional(),
+  })
   .meta({ id: 'AppointmentCreate' });
 
 /** PUT: every writable field (reason may be blank); `status` may move along the status machine. */
@@ -63,7 +72,7 @@ export const appointmentListQuery = pageQuery.extend({
   facility: uuid.optional(),
   status: z.enum(APPOINTMENT_STATUSES).optional(),
   appointment_type: z.enum(APPOINTMENT_TYPES).optional(),
-  search: z.string().max(100).optional(),
+  search: searchText.optional(),
   start_time__gte: dateTime
     .optional()
     .meta({ description: 'Only appointments starting at or after this instant' }),

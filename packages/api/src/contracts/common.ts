@@ -1,6 +1,13 @@
 /** Field types shared by every contract: ids, date-times, pages. */
-import { isUuid, isValidTimeZone, parseIsoDateTime } from '@clinic/domain';
+import {
+  isUuid,
+  isValidTimeZone,
+  parseIsoDateTime,
+  textProblem,
+  type TextKind,
+} from '@clinic/domain';
 import { z } from 'zod';
+import { MAX_PAGE_SIZE } from '../pagination';
 
 /** A UUID string, as DRF reports a bad one. */
 export const uuid = z
@@ -34,11 +41,30 @@ export const timeZone = z
   })
   .meta({ example: 'Africa/Nairobi' });
 
-/** A plain text field with DRF's blank/length rules. */
-export const text = (max: number) => z.string().trim().max(max);
-export const requiredText = (max: number) => z.string().trim().min(1).max(max);
+/**
+ * A string without NUL, control characters or lone surrogates (domain/text-rules.ts):
+ * every text the API reads goes through one of the helpers below.
+ */
+export const cleanString = (kind: TextKind = 'single-line') =>
+  z.string().superRefine((value, ctx) => {
+    const message = textProblem(value, kind);
+    if (message !== undefined) ctx.addIssue({ code: 'custom', message, input: value });
+  });
 
-/** `?page=` and `?page_size=` (20 by default, at most 100: larger values are clamped). */
+/** A plain one-line text field with DRF's blank/length rules. */
+export const text = (max: number) => cleanString().trim().max(max);
+export const requiredText = (max: number) => cleanString().trim().min(1).max(max);
+/** Text where line breaks and tabs make sense (a reason, a note). */
+export const multilineText = (max: number) => cleanString('multi-line').trim().max(max);
+export const requiredMultilineText = (max: number) =>
+  cleanString('multi-line').trim().min(1).max(max);
+/** A `?search=` term. */
+export const searchText = cleanString().max(100);
+
+/**
+ * `?page=` and `?page_size=` (20 by default; a positive integer; any value above
+ * {@link MAX_PAGE_SIZE}, however many digits, is clamped to it). Every list uses this.
+ */
 export const pageQuery = z.object({
   page: z
     .string()
@@ -47,8 +73,10 @@ export const pageQuery = z.object({
     .optional(),
   page_size: z
     .string()
-    .regex(/^\d{1,9}$/, { error: 'A valid integer is required.' })
-    .transform((v) => Math.min(100, Math.max(1, Number(v))))
+    .regex(/^\d+$/, { error: 'A valid integer is required.' })
+    .refine((v) => /[1-9]/.test(v), { error: 'Ensure this value is greater than or equal to 1.' })
+    // However many digits: Number() of a huge one is large or Infinity, then clamped.
+    .transform((v) => Math.min(MAX_PAGE_SIZE, Number(v)))
     .optional(),
 });
 

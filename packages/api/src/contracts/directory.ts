@@ -1,15 +1,22 @@
 /** Contracts of the reference data: facilities, users, patients. */
 import { ROLES, USER_TYPES } from '@clinic/domain';
 import { z } from 'zod';
-import { isoTimestamp, pageQuery, requiredText, text, timeZone, uuid } from './common';
+import {
+  cleanString,
+  isoTimestamp,
+  pageQuery,
+  requiredText,
+  searchText,
+  text,
+  timeZone,
+  uuid,
+} from './common';
 
-const phone = z
-  .string()
+const phone = cleanString()
   .trim()
   .max(32)
   .regex(/^$|^\+?[0-9 ()-]{4,31}$/, { error: 'Enter a valid phone number.' });
-const email = z
-  .string()
+const email = cleanString()
   .trim()
   .max(254)
   .regex(/^$|^[^\s@]+@[^\s@]+\.[^\s@]+$/, { error: 'Enter a valid email address.' });
@@ -43,15 +50,14 @@ export const facilityOut = z
   .meta({ id: 'Facility' });
 
 const userFields = {
-  username: z
-    .string()
+  username: cleanString()
     .trim()
     .min(1)
     .max(150)
     .regex(/^[\w.@+-]+$/, {
       error: 'Enter a valid username: letters, digits and @/./+/-/_ only.',
     }),
-  password: z.string().min(8).max(256).meta({ writeOnly: true }),
+  password: cleanString().min(8).max(256).meta({ writeOnly: true }),
   role: z.enum(ROLES),
   user_type: z.enum(USER_TYPES),
   first_name: text(150),
@@ -76,7 +82,7 @@ export const userPatch = z.object(userFields).partial().meta({ id: 'UserPatch' }
 export const userListQuery = pageQuery.extend({
   role: z.enum(ROLES).optional(),
   facility: uuid.optional(),
-  search: z.string().max(100).optional(),
+  search: searchText.optional(),
 });
 export const userOut = z
   .object({
@@ -115,7 +121,7 @@ export const patientCreate = z
   .meta({ id: 'PatientCreate' });
 export const patientPatch = z.object(patientFields).partial().meta({ id: 'PatientPatch' });
 export const patientListQuery = pageQuery.extend({
-  search: z.string().max(100).optional(),
+  search: searchText.optional(),
   registered_facility: uuid.optional(),
 });
 export const patientOut = z

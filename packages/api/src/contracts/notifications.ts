@@ -6,13 +6,11 @@ import {
   NOTIFICATION_STATUSES,
 } from '@clinic/domain';
 import { z } from 'zod';
-import { uuid } from './common';
+import { pageQuery, uuid } from './common';
 
 const isoOrNull = z.string().nullable().meta({ format: 'date-time' });
 
-export const notificationListQuery = z.object({
-  page: z.coerce.number().int().optional(),
-  page_size: z.coerce.number().int().min(1).optional(),
+export const notificationListQuery = pageQuery.extend({
   status: z.enum(NOTIFICATION_STATUSES).optional(),
   appointment: uuid.optional(),
 });

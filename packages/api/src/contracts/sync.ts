@@ -1,12 +1,10 @@
 /** Contracts of conflicts (both), nodes (central) and sync status (edge). */
 import { z } from 'zod';
-import { requiredText, uuid } from './common';
+import { pageQuery, requiredMultilineText, requiredText, uuid } from './common';
 
 const isoOrNull = z.string().nullable().meta({ format: 'date-time' });
 
-export const conflictListQuery = z.object({
-  page: z.coerce.number().int().optional(),
-  page_size: z.coerce.number().int().min(1).optional(),
+export const conflictListQuery = pageQuery.extend({
   status: z.enum(['open', 'resolved']).optional(),
 });
 
@@ -26,7 +24,9 @@ export const conflictOut = z
   .meta({ id: 'Conflict' });
 
 export const conflictResolve = z.object({
-  resolution: requiredText(2000).meta({ description: 'What the admin decided, for the record' }),
+  resolution: requiredMultilineText(2000).meta({
+    description: 'What the admin decided, for the record',
+  }),
 });
 
 export const nodeCreate = z.object({
@@ -64,6 +64,14 @@ export const syncStatusOut = z
     last_pull_at: isoOrNull,
     last_success_at: isoOrNull,
     last_error: z.string().nullable(),
+    push_error: z
+      .string()
+      .nullable()
+      .meta({ description: 'Why the last push failed; null when it worked' }),
+    pull_error: z
+      .string()
+      .nullable()
+      .meta({ description: 'Why the last pull failed (or was not tried); null when it worked' }),
     rejected: z.array(
       z.object({
         seq: z.number().int(),

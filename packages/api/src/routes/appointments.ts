@@ -94,7 +94,8 @@ export function appointmentRoutes(deps: ApiDeps, docs: ApiDocs) {
     },
   });
   app.post('/', validate('json', appointmentCreate), async (c) => {
-    const created = await appointments.create(c.req.valid('json'), c.get('actor'));
+    const { status: _scheduled, ...fields } = c.req.valid('json');
+    const created = await appointments.create(fields, c.get('actor'));
     return c.json(serializeAppointmentDetail(created, clock.now()), 201);
   });
 

@@ -45,6 +45,9 @@ export function syncIndicator(onSynced: (status: SyncStatus) => void = () => {})
       body,
       h('strong', { class: 'dot' }, s.online ? 'Online' : 'Offline'),
       h('span', { class: s.pending_mutations ? 'warn' : '' }, `${s.pending_mutations} pending`),
+      // Central answers, but one direction fails: say which, so nobody waits for it.
+      s.online && s.push_error ? h('span', { class: 'warn' }, 'Sending changes fails') : null,
+      s.online && s.pull_error ? h('span', { class: 'warn' }, 'Receiving changes fails') : null,
       h('span', {}, `Last sync ${lastText}`),
       h('span', { class: rejected ? 'warn' : '' }, `${rejected} rejected`),
       h(
@@ -53,9 +56,11 @@ export function syncIndicator(onSynced: (status: SyncStatus) => void = () => {})
         plural(s.open_conflicts, 'open conflict'),
       ),
     );
-    status.title = s.online
-      ? 'Connected to central'
-      : `Offline: ${s.last_error ?? 'central not reached yet'}`;
+    status.title = !s.online
+      ? `Offline: ${s.last_error ?? 'central not reached yet'}`
+      : s.push_error || s.pull_error
+        ? `Connected to central, but: ${[s.push_error, s.pull_error].filter(Boolean).join('; ')}`
+        : 'Connected to central';
   };
 
   const poll = async () => {

@@ -103,6 +103,8 @@ export interface SyncStatus {
   last_pull_at: string | null;
   last_success_at: string | null;
   last_error: string | null;
+  push_error: string | null;
+  pull_error: string | null;
   rejected: {
     seq: number;
     kind: string;
