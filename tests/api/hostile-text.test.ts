@@ -103,6 +103,42 @@ describe.each(apiAdapters())('hostile text on %s', (kind) => {
     expect(res.body).toEqual({ authorization: ['Header: Control characters are not allowed.'] });
   });
 
+  it('survives what the fuzzers found: __proto__ parameters, objects for choices, repeated ids', async () => {
+    const proto = await h.request('GET', '/api/v1/facilities/?__proto__=%00', {
+      token: h.adminToken,
+    });
+    expect(proto.status).toBe(400);
+    expect(JSON.stringify(proto.body)).toBe('{"__proto__":["Null characters are not allowed."]}');
+    const f = await h.fixtures();
+    const choice = await h.request('POST', '/api/v1/appointments/', {
+      token: h.adminToken,
+      body: {
+        patient: f.patient.id,
+        provider: f.provider.id,
+        facility: f.facility.id,
+        appointment_type: { toString: 1 },
+        start_time: at(h, 60),
+        end_time: at(h, 61),
+      },
+    });
+    expect(choice.status).toBe(400);
+    expect(choice.body).toEqual({ appointment_type: ['"{"toString":1}" is not a valid choice.'] });
+    const user = await h.request('POST', '/api/v1/users/', {
+      token: h.adminToken,
+      body: {
+        username: `twice-${Date.now()}`,
+        password: 'a-long-password',
+        role: 'provider',
+        user_type: 'nurse',
+        facilities: [f.facility.id, f.facility.id],
+      },
+    });
+    expect(user.status).toBe(201);
+    expect(user.body.facilities).toEqual([f.facility.id]);
+    const read = await h.request('GET', `/api/v1/users/${user.body.id}/`, { token: h.adminToken });
+    expect(read.body.facilities).toEqual(user.body.facilities);
+  });
+
   it('answers the seed wording for a missing choice, refuses a status on create, clamps page_size', async () => {
     const f = await h.fixtures();
     const booking = {

@@ -20,6 +20,20 @@ const JSON_MEDIA = /^application\/([\w.-]+\+)?json$/i;
 
 type ZodIssue = z.core.$ZodIssue;
 
+/**
+ * A submitted value as an error message may quote it: text as it is, anything else as
+ * JSON (never `String(value)`, which throws for `{"toString": 1}` and says nothing for
+ * an object), at most 64 characters.
+ */
+function shown(input: unknown): string {
+  if (typeof input === 'string') return input.slice(0, 64);
+  try {
+    return (JSON.stringify(input) ?? typeof input).slice(0, 64);
+  } catch {
+    return typeof input;
+  }
+}
+
 /** DRF's wording for the common failures, keyed by zod issue code. */
 function drfMessage(issue: z.core.$ZodRawIssue): string | undefined {
   // Whatever the check (a type, an enum's choices), a missing value is DRF's "required".
@@ -36,7 +50,7 @@ function drfMessage(issue: z.core.$ZodRawIssue): string | undefined {
       if (issue.expected === 'object') return 'Invalid data. Expected a dictionary.';
       return undefined;
     case 'invalid_value':
-      return `"${String(issue.input).slice(0, 64)}" is not a valid choice.`;
+      return `"${shown(issue.input)}" is not a valid choice.`;
     case 'too_big':
       if (issue.origin === 'string')
         return `Ensure this field has no more than ${String(issue.maximum)} characters.`;
@@ -51,7 +65,8 @@ function drfMessage(issue: z.core.$ZodRawIssue): string | undefined {
 
 /** Converts zod issues to DRF's field-error shape; root-level issues go to non_field_errors. */
 export function toFieldErrors(issues: readonly ZodIssue[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
+  // No prototype: a field path may be `__proto__`.
+  const out = Object.create(null) as Record<string, string[]>;
   for (const issue of issues) {
     const field = issue.path.length === 0 ? 'non_field_errors' : issue.path.map(String).join('.');
     const list = (out[field] ??= []);

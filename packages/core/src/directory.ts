@@ -25,6 +25,11 @@ export type FacilityFields = Omit<Facility, 'id' | keyof Versioned>;
 export type UserFields = Omit<User, 'id' | keyof Versioned>;
 export type PatientFields = Omit<Patient, 'id' | 'clocks' | keyof Versioned>;
 
+/** A user's facility links as every store keeps them: each once, sorted by id. */
+function facilitySet(ids: readonly string[]): string[] {
+  return [...new Set(ids)].sort();
+}
+
 async function checkFacilitiesExist(
   tx: WriteTx,
   field: string,
@@ -106,7 +111,12 @@ export function createDirectoryService(deps: CoreDeps) {
 
     users: {
       async create(fields: UserFields): Promise<User> {
-        const row: User = { id: ids.next(), ...fields, ...stamp() };
+        const row: User = {
+          id: ids.next(),
+          ...fields,
+          facilities: facilitySet(fields.facilities),
+          ...stamp(),
+        };
         await store.write(async (tx) => {
           const errors: FieldErrors = {};
           await checkFacilitiesExist(tx, 'facilities', fields.facilities, errors);
@@ -126,6 +136,7 @@ export function createDirectoryService(deps: CoreDeps) {
           }
           if (hasErrors(errors)) throw validationError(errors);
           const next = bump({ ...current, ...patch });
+          next.facilities = facilitySet(next.facilities);
           await tx.updateUser(next);
           return next;
         });

@@ -69,7 +69,8 @@ export function findTextProblem(
  * hold, keyed by parameter name (`query` for a bad name), in DRF's field-error shape.
  */
 export function queryTextProblems(url: string): Record<string, string[]> {
-  const problems: Record<string, string[]> = {};
+  // No prototype: a parameter may be called `__proto__`.
+  const problems = Object.create(null) as Record<string, string[]>;
   const start = url.indexOf('?');
   if (start === -1) return problems;
   const end = url.indexOf('#', start);
