@@ -9,17 +9,19 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatHlc } from '@clinic/domain';
 import { createTestDatabase, testDatabaseUrl, type TestDatabase } from '../support/postgres';
+import {
+  REGISTERS,
+  appointmentRow,
+  createMutation,
+  enrollRaw,
+  rawPush,
+  stamp,
+  type RawNode,
+} from './raw-push';
 import { HOUR, startWorld, type Json, type SyncWorld } from './sync-harness';
 
 const pgUrl = testDatabaseUrl('sync push (hostile)');
 const backends = pgUrl ? (['pglite', 'postgres'] as const) : (['pglite'] as const);
-const REGISTERS = ['slot', 'details', 'status', 'deleted'];
-
-interface Node {
-  id: string;
-  token: string;
-  seq: number;
-}
 
 describe.each(backends)('hostile pushes to central on %s', (backend) => {
   let world: SyncWorld;
@@ -33,58 +35,13 @@ describe.each(backends)('hostile pushes to central on %s', (backend) => {
     await db?.drop();
   });
 
-  let ms = 1;
-  const stamp = (node: string) => formatHlc({ ms: Date.now() + (ms += 1), counter: 0, node });
+  // The raw-push builders, bound to this suite's world.
+  const enroll = (facilities: string[]) => enrollRaw(world, facilities);
+  const appointment = (facility: string, patient: string, start: number, extra: Json = {}) =>
+    appointmentRow(world, facility, patient, start, extra);
+  const put = createMutation;
 
-  async function enroll(facilities: string[]): Promise<Node> {
-    const res = await world.c.call(
-      'POST',
-      '/api/v1/nodes/',
-      { name: `hostile ${randomUUID().slice(0, 8)}`, facilities },
-      world.adminToken,
-    );
-    expect(res.status).toBe(201);
-    return { id: res.body.id, token: res.body.token, seq: 0 };
-  }
-
-  function appointment(facility: string, patient: string, start: number, extra: Json = {}) {
-    return {
-      id: randomUUID(),
-      patient,
-      provider: world.region.provider.id,
-      facility,
-      appointment_type: 'consultation',
-      reason: 'cough',
-      status: 'scheduled',
-      start_time: start,
-      end_time: start + HOUR,
-      created_by: null,
-      deleted_at: null,
-      created_at: Date.now(),
-      updated_at: Date.now(),
-      ...extra,
-    };
-  }
-
-  function put(node: Node, row: Json, created = true) {
-    const h = stamp(node.id);
-    node.seq += 1;
-    return {
-      seq: node.seq,
-      kind: 'appointment.put',
-      entity_id: row.id,
-      hlc: h,
-      args: {
-        row,
-        changed: REGISTERS,
-        base: {},
-        clocks: Object.fromEntries(REGISTERS.map((r) => [r, h])),
-        created,
-      },
-    };
-  }
-
-  function patientPut(node: Node, row: Json, created = true) {
+  function patientPut(node: RawNode, row: Json, created = true) {
     const h = stamp(node.id);
     node.seq += 1;
     const changed = Object.keys(row).filter((k) => k !== 'id');
@@ -114,13 +71,8 @@ describe.each(backends)('hostile pushes to central on %s', (backend) => {
     };
   }
 
-  async function push(node: Node, mutations: Json[], backlog = mutations.length, version = 3) {
-    const body =
-      version === 1
-        ? { protocol_version: 1, node_id: node.id, mutations }
-        : { protocol_version: version, node_id: node.id, backlog, mutations };
-    return world.c.call('POST', `/sync/v${version}/push`, body, node.token);
-  }
+  const push = (node: RawNode, mutations: Json[], backlog = mutations.length, version = 3) =>
+    rawPush(world, node, mutations, { backlog, version });
 
   it('rejects a row with a NUL (and other control characters) and applies the next mutation', async () => {
     const [f1] = world.region.facilities;

@@ -6,8 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatHlc, type Register } from '@clinic/domain';
 import { createTestDatabase, testDatabaseUrl, type TestDatabase } from '../support/postgres';
+import {
+  appointmentRow,
+  changeMutation,
+  createMutation,
+  enrollRaw,
+  rawPush,
+  type RawNode,
+} from './raw-push';
 import { HOUR, login, PASSWORD, startWorld, type Json, type SyncWorld } from './sync-harness';
 
 let world: SyncWorld;
@@ -16,86 +23,16 @@ let world: SyncWorld;
 const pgUrl = testDatabaseUrl('sync push');
 const backends = pgUrl ? (['pglite', 'postgres'] as const) : (['pglite'] as const);
 
-interface Node {
-  id: string;
-  token: string;
-  seq: number;
-}
-
-async function enroll(name: string, facilities: string[]): Promise<Node> {
-  const res = await world.c.call('POST', '/api/v1/nodes/', { name, facilities }, world.adminToken);
-  expect(res.status).toBe(201);
-  expect(res.body.token).toMatch(/^clinic-node\./);
-  return { id: res.body.id, token: res.body.token, seq: 0 };
-}
+// The raw-push builders, bound to this file's world (the seq helpers are shared as they are).
+const enroll = (name: string, facilities: string[]) => enrollRaw(world, facilities, name);
+const appointment = (facility: string, patient: string, start: number, extra: Json = {}) =>
+  appointmentRow(world, facility, patient, start, extra);
+const create = (node: RawNode, row: Json) => createMutation(node, row);
+const change = changeMutation;
+const push = (node: RawNode, mutations: Json[], version = 2) =>
+  rawPush(world, node, mutations, { version });
 
 const T0 = Date.now() + 48 * HOUR;
-let ms = 1;
-const stamp = (node: string) => formatHlc({ ms: Date.now() + (ms += 1), counter: 0, node });
-
-function appointment(facility: string, patient: string, start: number, extra: Json = {}) {
-  return {
-    id: randomUUID(),
-    patient,
-    provider: world.region.provider.id,
-    facility,
-    appointment_type: 'consultation',
-    reason: 'cough',
-    status: 'scheduled',
-    start_time: start,
-    end_time: start + HOUR,
-    created_by: null,
-    deleted_at: null,
-    created_at: Date.now(),
-    updated_at: Date.now(),
-    ...extra,
-  };
-}
-
-const REGISTERS: Register[] = ['slot', 'details', 'status', 'deleted'];
-
-function create(node: Node, row: Json) {
-  const h = stamp(node.id);
-  node.seq += 1;
-  return {
-    seq: node.seq,
-    kind: 'appointment.put',
-    entity_id: row.id,
-    hlc: h,
-    args: {
-      row,
-      changed: REGISTERS,
-      base: {},
-      clocks: Object.fromEntries(REGISTERS.map((r) => [r, h])),
-      created: true,
-    },
-  };
-}
-
-function change(node: Node, row: Json, changed: Register[], base: Json) {
-  const h = stamp(node.id);
-  node.seq += 1;
-  const clocks = { ...base };
-  for (const r of changed) clocks[r] = h;
-  return {
-    seq: node.seq,
-    kind: 'appointment.put',
-    entity_id: row.id,
-    hlc: h,
-    args: { row, changed, base, clocks, created: false },
-  };
-}
-
-async function push(node: Node, mutations: Json[], version = 2) {
-  return world.c.call(
-    'POST',
-    `/sync/v${version}/push`,
-    version === 2
-      ? { protocol_version: 2, node_id: node.id, backlog: 0, mutations }
-      : { protocol_version: 1, node_id: node.id, mutations },
-    node.token,
-  );
-}
 
 async function conflictsOf(id: string) {
   const all: Json[] = [];
