@@ -1,28 +1,9 @@
 /** The `clinic` command as a real process: flags, start-up, durability, clean shutdown. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { freePort, http, runClinic, type ClinicProcess } from '../support/clinic-process';
+import { describe, expect, it } from 'vitest';
+import { freePort, http, clinicScope } from '../support/clinic-process';
 import { createTestDatabase, testDatabaseUrl } from '../support/postgres';
 
-const dirs: string[] = [];
-const procs: ClinicProcess[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'clinic-cli-'));
-  dirs.push(d);
-  return d;
-}
-function start(args: string[], env?: Record<string, string>): ClinicProcess {
-  const p = runClinic(args, env);
-  procs.push(p);
-  return p;
-}
-afterAll(async () => {
-  for (const p of procs) p.kill('SIGKILL');
-  await Promise.all(procs.map((p) => p.exited));
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const { tempDir, start } = clinicScope('clinic-cli');
 
 const ADMIN = ['--admin-user', 'boss', '--admin-password', 'boss-password-1'];
 

@@ -13,35 +13,16 @@ import {
   existsSync,
   lstatSync,
   mkdirSync,
-  mkdtempSync,
   readdirSync,
   readFileSync,
-  rmSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { runClinic, type ClinicProcess } from '../support/clinic-process';
+import { describe, expect, it } from 'vitest';
+import { clinicScope, type ClinicProcess } from '../support/clinic-process';
 
-const dirs: string[] = [];
-const procs: ClinicProcess[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'clinic-modes-'));
-  dirs.push(d);
-  return d;
-}
-function start(args: string[]): ClinicProcess {
-  const p = runClinic(args, { LOG_LEVEL: 'info' });
-  procs.push(p);
-  return p;
-}
-afterAll(async () => {
-  for (const p of procs) p.kill('SIGKILL');
-  await Promise.all(procs.map((p) => p.exited));
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const { tempDir, start } = clinicScope('clinic-modes', { LOG_LEVEL: 'info' });
 
 const mode = (path: string) => lstatSync(path).mode & 0o777;
 

@@ -4,31 +4,14 @@
  * when a secret is given as an argument, and refuse (exit code 2) a missing or empty secret
  * file or both flags at once.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { http, runClinic, type ClinicProcess } from '../support/clinic-process';
+import { describe, expect, it } from 'vitest';
+import { http, clinicScope, type ClinicProcess } from '../support/clinic-process';
 
-const dirs: string[] = [];
-const procs: ClinicProcess[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'clinic-secrets-'));
-  dirs.push(d);
-  return d;
-}
 /** No secret from the runner's own environment may leak in. */
 const NO_ENV_SECRETS = { CLINIC_ADMIN_PASSWORD: '', CLINIC_NODE_TOKEN: '', CLINIC_ADMIN_USER: '' };
-function start(args: string[]): ClinicProcess {
-  const p = runClinic(args, NO_ENV_SECRETS);
-  procs.push(p);
-  return p;
-}
-afterAll(async () => {
-  for (const p of procs) p.kill('SIGKILL');
-  await Promise.all(procs.map((p) => p.exited));
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const { tempDir, start } = clinicScope('clinic-secrets', NO_ENV_SECRETS);
 
 /** A 0600 file holding `text` and a trailing newline, as `echo secret > file` leaves it. */
 function secretFile(text: string): string {

@@ -2,29 +2,10 @@
  * `--trusted-proxy` on real `clinic` processes: a node started with it says which proxies it
  * believes; an address that is not an IP literal is refused with exit code 2 and one line.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { runClinic, type ClinicProcess } from '../support/clinic-process';
+import { describe, expect, it } from 'vitest';
+import { clinicScope } from '../support/clinic-process';
 
-const dirs: string[] = [];
-const procs: ClinicProcess[] = [];
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'clinic-proxy-cli-'));
-  dirs.push(d);
-  return d;
-}
-function start(args: string[], env: Record<string, string> = {}): ClinicProcess {
-  const p = runClinic(args, { CLINIC_TRUSTED_PROXIES: '', ...env });
-  procs.push(p);
-  return p;
-}
-afterAll(async () => {
-  for (const p of procs) p.kill('SIGKILL');
-  await Promise.all(procs.map((p) => p.exited));
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const { tempDir, start } = clinicScope('clinic-proxy-cli', { CLINIC_TRUSTED_PROXIES: '' });
 
 describe('clinic --trusted-proxy', () => {
   it('refuses an address that is not an IP literal, with exit code 2', async () => {

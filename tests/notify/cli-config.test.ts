@@ -4,32 +4,11 @@
  * problem, never a stack trace) instead of failing at the first send; `--help` documents the
  * flags; a good configuration starts and says where email and SMS go.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { runClinic, type ClinicProcess } from '../support/clinic-process';
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { clinicScope } from '../support/clinic-process';
 
-const dirs: string[] = [];
-const procs: ClinicProcess[] = [];
-
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'clinic-notify-cli-'));
-  dirs.push(d);
-  return d;
-}
-
-function start(args: string[], env?: Record<string, string>): ClinicProcess {
-  const p = runClinic(args, env);
-  procs.push(p);
-  return p;
-}
-
-afterAll(async () => {
-  for (const p of procs) p.kill('SIGKILL');
-  await Promise.all(procs.map((p) => p.exited));
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const { tempDir, start } = clinicScope('clinic-notify-cli');
 
 /** Every gateway secret blanked: the test runner's own environment must not leak in. */
 const NO_GATEWAY_SECRETS: Record<string, string> = {

@@ -3,6 +3,10 @@
  * its output, and always ends it (by its PID) when the test is done.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -109,4 +113,31 @@ export async function http(
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : null };
+}
+
+/**
+ * The temporary directories and `clinic` processes of one test file: `tempDir()` makes a
+ * directory, `start(args, env)` runs `clinic` with `baseEnv` and `env`; after the file's
+ * tests every process is killed (by its PID) and every directory removed.
+ */
+export function clinicScope(prefix: string, baseEnv: Record<string, string> = {}) {
+  const dirs: string[] = [];
+  const procs: ClinicProcess[] = [];
+  afterAll(async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    await Promise.all(procs.map((p) => p.exited));
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  return {
+    tempDir(): string {
+      const d = mkdtempSync(join(tmpdir(), `${prefix}-`));
+      dirs.push(d);
+      return d;
+    },
+    start(args: string[], env: Record<string, string> = {}): ClinicProcess {
+      const p = runClinic(args, { ...baseEnv, ...env });
+      procs.push(p);
+      return p;
+    },
+  };
 }
